@@ -1,0 +1,10 @@
+# The API image for docker-compose.yml (Neo4j itself comes from the official neo4j image).
+FROM python:3.11-slim
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY graphsvc ./graphsvc
+COPY cypher ./cypher
+RUN pip install --no-cache-dir .
+ENV GRAPHSVC_CYPHER_DIR=/app/cypher
+EXPOSE 8000
+CMD ["graphsvc", "serve", "--host", "0.0.0.0", "--port", "8000"]

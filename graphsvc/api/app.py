@@ -1,0 +1,66 @@
+"""The FastAPI application: lifespan (one driver per process), routers, error handlers."""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from neo4j import AsyncDriver
+from neo4j.exceptions import Neo4jError, ServiceUnavailable, SessionExpired
+
+from graphsvc import __version__
+from graphsvc.api import health
+from graphsvc.api.errors import install_error_handlers
+from graphsvc.config import Settings, get_settings
+from graphsvc.graph.db import apply_schema_async, create_async_driver
+
+log = logging.getLogger("graphsvc")
+
+
+class Database:
+    """The process's driver, plus whether the schema has been applied to the server."""
+
+    def __init__(self, driver: AsyncDriver, database: str) -> None:
+        self.driver = driver
+        self.database = database
+        self.schema_applied = False
+        self._lock = asyncio.Lock()
+
+    async def ensure_schema(self) -> None:
+        """Apply the schema once; retried on each readiness probe until Neo4j answers."""
+        if self.schema_applied:
+            return
+        async with self._lock:
+            if not self.schema_applied:
+                await apply_schema_async(self.driver, self.database)
+                self.schema_applied = True
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        driver = create_async_driver(settings)
+        app.state.db = Database(driver, settings.neo4j_database)
+        try:
+            await app.state.db.ensure_schema()
+        except (ServiceUnavailable, SessionExpired, Neo4jError, OSError) as exc:
+            # Start anyway: /ready says 503 and the schema is applied once Neo4j answers.
+            log.warning("Neo4j not ready at start-up (%s); /ready will retry", type(exc).__name__)
+        try:
+            yield
+        finally:
+            await driver.close()
+
+    app = FastAPI(
+        title="graphsvc",
+        version=__version__,
+        description="CRM records and Dynamics-style connections, kept in Neo4j as pairs of "
+        "role-labelled edges, with multi-hop traversals.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(health.router)
+    return app

@@ -1,0 +1,62 @@
+"""Settings, read from the environment (and a `.env` file if present).
+
+Neo4j connection settings use the conventional `NEO4J_*` names; everything else is `GRAPHSVC_*`.
+"""
+
+from functools import cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CACHE_HOME = Path.home() / ".cache" / "graphsvc"
+
+
+def _neo4j(name: str) -> AliasChoices:
+    return AliasChoices(f"NEO4J_{name}", f"GRAPHSVC_NEO4J_{name}")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="GRAPHSVC_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    # Where the service finds Neo4j. Empty URI: the local server below (bolt://127.0.0.1:<bolt_port>).
+    neo4j_uri: Annotated[str, Field(validation_alias=_neo4j("URI"))] = ""
+    neo4j_user: Annotated[str, Field(validation_alias=_neo4j("USER"))] = "neo4j"
+    neo4j_password: Annotated[SecretStr, Field(validation_alias=_neo4j("PASSWORD"))] = SecretStr(
+        "graphsvc-local"
+    )
+    neo4j_database: Annotated[str, Field(validation_alias=_neo4j("DATABASE"))] = "neo4j"
+
+    # The local Neo4j server that `graphsvc neo4j start` assembles from Maven Central.
+    neo4j_version: str = "5.26.30"
+    neo4j_browser_version: str = "5.24.0"
+    neo4j_cache_dir: Path = CACHE_HOME
+    neo4j_home: Path = CACHE_HOME / "instance"
+    neo4j_data_dir: Path | None = None  # default: <neo4j_home>/data
+    neo4j_bolt_port: int = 7687
+    neo4j_http_port: int = 7474
+    neo4j_heap: str = "1g"
+    neo4j_pagecache: str = "1g"
+    neo4j_start_timeout: float = 120.0
+
+    # The HTTP service.
+    host: str = "127.0.0.1"
+    port: int = 8000
+    cypher_dir: Path = REPO_ROOT / "cypher"
+
+    @model_validator(mode="after")
+    def _derive_defaults(self) -> "Settings":
+        if not self.neo4j_uri:
+            self.neo4j_uri = f"bolt://127.0.0.1:{self.neo4j_bolt_port}"
+        if self.neo4j_data_dir is None:
+            self.neo4j_data_dir = self.neo4j_home / "data"
+        return self
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,42 @@
+"""Domain errors, raised by the repository and mapped to HTTP statuses by the API.
+
+GraphError
+├── NotFoundError      404: an unknown record, role or connection (the message names the id)
+├── ConflictError      409: a duplicate id, a duplicate connection, a role in use, a loop
+├── InvalidError       422: valid JSON that breaks a rule of the model (self-connection, ...)
+└── UnavailableError   503: Neo4j cannot be reached or a query ran past its time limit
+"""
+
+from typing import Any
+
+
+class GraphError(Exception):
+    status_code = 500
+
+    def __init__(self, detail: str, field: str | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+        self.extra = extra
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"detail": self.detail}
+        if self.field:
+            body["field"] = self.field
+        return body | self.extra
+
+
+class NotFoundError(GraphError):
+    status_code = 404
+
+
+class ConflictError(GraphError):
+    status_code = 409
+
+
+class InvalidError(GraphError):
+    status_code = 422
+
+
+class UnavailableError(GraphError):
+    status_code = 503

@@ -1,0 +1,1 @@
+"""Everything that talks to Neo4j: the driver, the schema and the repository."""

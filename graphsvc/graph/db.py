@@ -1,0 +1,34 @@
+"""The driver (one per process) and the schema in `cypher/schema/`."""
+
+from neo4j import AsyncDriver, AsyncGraphDatabase, Driver, GraphDatabase
+
+from graphsvc import cypher
+from graphsvc.config import Settings
+
+
+def _auth(settings: Settings) -> tuple[str, str]:
+    return settings.neo4j_user, settings.neo4j_password.get_secret_value()
+
+
+def create_async_driver(settings: Settings) -> AsyncDriver:
+    # 2 cores: a small pool is plenty and keeps Neo4j's worker threads for queries.
+    return AsyncGraphDatabase.driver(
+        settings.neo4j_uri,
+        auth=_auth(settings),
+        max_connection_pool_size=32,
+        connection_acquisition_timeout=10.0,
+        connection_timeout=5.0,
+    )
+
+
+def create_driver(settings: Settings) -> Driver:
+    return GraphDatabase.driver(settings.neo4j_uri, auth=_auth(settings))
+
+
+async def apply_schema_async(driver: AsyncDriver, database: str) -> int:
+    """Create every constraint and index that is missing (idempotent: `IF NOT EXISTS`)."""
+    statements = cypher.schema_statements()
+    for statement in statements:
+        await driver.execute_query(statement, database_=database)
+    await driver.execute_query("CALL db.awaitIndexes(60)", database_=database)
+    return len(statements)

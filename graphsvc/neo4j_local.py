@@ -1,0 +1,261 @@
+"""A local Neo4j Community server assembled from Maven Central and run with the machine's Java.
+
+The server is Neo4j's own published code, unmodified: Maven resolves the runtime classpath of
+`org.neo4j:neo4j` (kernel, Cypher, Bolt), `org.neo4j.app:neo4j-server` (HTTP) and the Browser
+into `<cache>/neo4j-<version>/lib`, and Neo4j's own bootloader (`Neo4jCommand start|stop`)
+runs it as a background process, exactly as the `neo4j` script of the tarball does.
+"""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from neo4j import GraphDatabase
+from neo4j.exceptions import AuthError, ServiceUnavailable
+
+from graphsvc.config import Settings
+
+BOOT = "org.neo4j.server.startup.Neo4jCommand"
+ADMIN = "org.neo4j.server.startup.Neo4jAdminCommand"
+
+POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>graphsvc.local</groupId><artifactId>neo4j-community-classpath</artifactId>
+  <version>{version}</version><packaging>pom</packaging>
+  <dependencies>
+    <dependency><groupId>org.neo4j</groupId><artifactId>neo4j</artifactId>
+      <version>{version}</version></dependency>
+    <dependency><groupId>org.neo4j.app</groupId><artifactId>neo4j-server</artifactId>
+      <version>{version}</version></dependency>
+    <dependency><groupId>org.neo4j</groupId><artifactId>neo4j-import-tool</artifactId>
+      <version>{version}</version></dependency>
+    <dependency><groupId>org.neo4j.client</groupId><artifactId>neo4j-browser</artifactId>
+      <version>{browser}</version></dependency>
+  </dependencies>
+</project>
+"""
+
+
+class LauncherError(Exception):
+    """A problem starting or stopping the local server, with a one-line explanation."""
+
+
+@dataclass
+class Status:
+    running: bool
+    pid: int | None
+    version: str
+    bolt_port: int
+    http_port: int
+    home: Path
+    data_dir: Path
+    log: Path
+
+
+class LocalNeo4j:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.home = settings.neo4j_home
+        self.lib = settings.neo4j_cache_dir / f"neo4j-{settings.neo4j_version}" / "lib"
+        assert settings.neo4j_data_dir is not None
+        self.data_dir = settings.neo4j_data_dir
+        self.log = self.home / "logs" / "neo4j.log"
+        self.pid_file = self.home / "run" / "neo4j.pid"
+
+    # -- public ---------------------------------------------------------------------------
+    def start(self) -> bool:
+        """Start the server and wait for Bolt. False when it was already running."""
+        if self.pid() is not None:
+            return False
+        java = self.java()
+        for port in (self.settings.neo4j_bolt_port, self.settings.neo4j_http_port):
+            if port_in_use(port):
+                raise LauncherError(
+                    f"port {port} on 127.0.0.1 is already in use by another process; stop it or "
+                    f"set GRAPHSVC_NEO4J_{'BOLT' if port == self.settings.neo4j_bolt_port else 'HTTP'}_PORT"
+                )
+        self.assemble()
+        self.write_conf()
+        if not (self.data_dir / "dbms" / "auth.ini").exists():
+            self._run(
+                java,
+                ADMIN,
+                "dbms",
+                "set-initial-password",
+                self.settings.neo4j_password.get_secret_value(),
+            )
+        self._run(java, BOOT, "start")
+        self.wait_for_bolt()
+        return True
+
+    def stop(self) -> bool:
+        """Stop the server cleanly. False when it was not running."""
+        if self.pid() is None:
+            return False
+        self._run(self.java(), BOOT, "stop")
+        return True
+
+    def status(self) -> Status:
+        pid = self.pid()
+        return Status(
+            pid is not None,
+            pid,
+            self.settings.neo4j_version,
+            self.settings.neo4j_bolt_port,
+            self.settings.neo4j_http_port,
+            self.home,
+            self.data_dir,
+            self.log,
+        )
+
+    def pid(self) -> int | None:
+        try:
+            pid = int(self.pid_file.read_text().strip())
+        except (OSError, ValueError):
+            return None
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return None
+        cmdline = Path(f"/proc/{pid}/cmdline")
+        if cmdline.exists() and b"neo4j" not in cmdline.read_bytes():
+            return None  # a stale pid file whose number was reused
+        return pid
+
+    # -- steps ----------------------------------------------------------------------------
+    def java(self) -> str:
+        java_home = os.environ.get("JAVA_HOME")
+        java = str(Path(java_home) / "bin" / "java") if java_home else shutil.which("java")
+        if not java or not Path(java).exists():
+            raise LauncherError(
+                "Java 17 is required to run Neo4j 5.26 but `java` was not found; "
+                "install a JDK 17 (e.g. apt-get install openjdk-17-jdk-headless)"
+            )
+        out = subprocess.run([java, "-version"], capture_output=True, text=True).stderr
+        match = re.search(r'version "(\d+)', out)
+        if not match or int(match.group(1)) < 17:
+            raise LauncherError(
+                f"Neo4j 5.26 needs Java 17 or newer; {java} reports: "
+                f"{out.splitlines()[0] if out else 'nothing'}"
+            )
+        return java
+
+    def assemble(self) -> None:
+        """Resolve the server's jars from Maven Central into the cache (once per version)."""
+        if (self.lib.parent / "complete").exists():
+            return
+        mvn = shutil.which("mvn")
+        if not mvn:
+            raise LauncherError(
+                "Maven (`mvn`) is required to fetch Neo4j from Maven Central the "
+                "first time; install it (e.g. apt-get install maven)"
+            )
+        work = self.lib.parent
+        work.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(self.lib, ignore_errors=True)
+        (work / "pom.xml").write_text(
+            POM.format(
+                version=self.settings.neo4j_version, browser=self.settings.neo4j_browser_version
+            )
+        )
+        result = subprocess.run(
+            [
+                mvn,
+                "-q",
+                "-B",
+                "dependency:copy-dependencies",
+                "-DincludeScope=runtime",
+                f"-DoutputDirectory={self.lib}",
+            ],
+            cwd=work,
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode != 0:
+            (work / "mvn.log").write_text(result.stdout + result.stderr)
+            raise LauncherError(
+                f"Maven could not resolve Neo4j {self.settings.neo4j_version}; "
+                f"see {work / 'mvn.log'}"
+            )
+        (work / "complete").write_text(self.settings.neo4j_version)
+
+    def write_conf(self) -> None:
+        s = self.settings
+        for sub in ("conf", "logs", "run", "plugins", "import"):
+            (self.home / sub).mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        lines = {
+            "server.default_listen_address": "127.0.0.1",
+            "server.bolt.listen_address": f"127.0.0.1:{s.neo4j_bolt_port}",
+            "server.bolt.advertised_address": f"127.0.0.1:{s.neo4j_bolt_port}",
+            "server.http.listen_address": f"127.0.0.1:{s.neo4j_http_port}",
+            "server.http.advertised_address": f"127.0.0.1:{s.neo4j_http_port}",
+            "server.https.enabled": "false",
+            "server.directories.lib": str(self.lib),
+            "server.directories.data": str(self.data_dir),
+            "server.directories.logs": str(self.home / "logs"),
+            "server.directories.run": str(self.home / "run"),
+            "server.directories.plugins": str(self.home / "plugins"),
+            "server.directories.import": str(self.home / "import"),
+            "server.memory.heap.initial_size": s.neo4j_heap,
+            "server.memory.heap.max_size": s.neo4j_heap,
+            "server.memory.pagecache.size": s.neo4j_pagecache,
+            "dbms.usage_report.enabled": "false",
+            "server.jvm.additional": "-XX:+UseG1GC",
+        }
+        text = "# Written by `graphsvc neo4j start`; edit the GRAPHSVC_NEO4J_* settings instead.\n"
+        text += "".join(f"{key}={value}\n" for key, value in lines.items())
+        (self.home / "conf" / "neo4j.conf").write_text(text)
+
+    def wait_for_bolt(self) -> None:
+        s = self.settings
+        uri = f"bolt://127.0.0.1:{s.neo4j_bolt_port}"
+        deadline = time.monotonic() + s.neo4j_start_timeout
+        auth = (s.neo4j_user, s.neo4j_password.get_secret_value())
+        while True:
+            try:
+                with GraphDatabase.driver(uri, auth=auth) as driver:
+                    driver.verify_connectivity()
+                return
+            except AuthError as exc:
+                raise LauncherError(
+                    f"Neo4j is up but rejected the password: it was set on first start; use that "
+                    f"password or delete {self.data_dir} to start afresh ({exc.message})"
+                ) from exc
+            except (ServiceUnavailable, OSError):
+                if self.pid() is None:
+                    raise LauncherError(f"Neo4j exited while starting; see {self.log}") from None
+                if time.monotonic() > deadline:
+                    raise LauncherError(
+                        f"Neo4j did not answer on {uri} within "
+                        f"{s.neo4j_start_timeout:.0f}s; see {self.log}"
+                    ) from None
+                time.sleep(0.5)
+
+    def _run(self, java: str, main: str, *args: str) -> None:
+        env = {**os.environ, "NEO4J_HOME": str(self.home), "NEO4J_CONF": str(self.home / "conf")}
+        env.pop("JAVA_OPTS", None)  # it would replace every JVM option of ours
+        result = subprocess.run(
+            [java, "-cp", f"{self.lib}/*", main, *args], env=env, capture_output=True, text=True
+        )
+        if result.returncode != 0:
+            detail = (result.stderr or result.stdout).strip().splitlines()
+            raise LauncherError(
+                f"`neo4j {' '.join(args[:2])}` failed: "
+                f"{detail[-1] if detail else 'no output'}; see {self.log}"
+            )
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False

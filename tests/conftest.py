@@ -1,0 +1,127 @@
+"""Every test runs against a real Neo4j 5.26; there is no stand-in.
+
+Where the Neo4j comes from, in this order:
+1. `NEO4J_URI` (with `NEO4J_USER` / `NEO4J_PASSWORD`) if set, as `.ci/run` does;
+2. testcontainers' `Neo4jContainer("neo4j:5.26-community")` if a Docker engine answers;
+3. the local server of `graphsvc neo4j start`, as a separate test instance (ports 17687/17474,
+   under ~/.cache/graphsvc/test-instance) so the tests never wipe a developer's data.
+If none can be had the run fails (never skips) with the reason.
+"""
+
+import asyncio
+import gc
+import os
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from neo4j import Driver
+
+from graphsvc.api.app import create_app
+from graphsvc.config import CACHE_HOME, Settings
+from graphsvc.graph.db import apply_schema_async, create_async_driver, create_driver
+from graphsvc.neo4j_local import LauncherError, LocalNeo4j
+
+TEST_PASSWORD = "graphsvc-test"
+
+
+def _docker_answers() -> bool:
+    if not os.environ.get("DOCKER_HOST") and not Path("/var/run/docker.sock").exists():
+        return False
+    import docker
+
+    with warnings.catch_warnings():  # docker-py leaks its socket when the engine is absent
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            client = docker.from_env()
+            try:
+                return bool(client.ping())
+            finally:
+                client.close()
+        except Exception:
+            return False
+        finally:
+            gc.collect()
+
+
+def local_test_settings(**overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "neo4j_home": CACHE_HOME / "test-instance",
+        "neo4j_bolt_port": 17687,
+        "neo4j_http_port": 17474,
+        "neo4j_password": TEST_PASSWORD,
+        "neo4j_uri": "",
+        "neo4j_heap": "1g",
+        "neo4j_pagecache": "512m",
+    }
+    return Settings(**(values | overrides))
+
+
+@pytest.fixture(scope="session")
+def settings() -> Iterator[Settings]:
+    if os.environ.get("NEO4J_URI"):
+        yield Settings()
+        return
+    if _docker_answers():
+        from testcontainers.neo4j import Neo4jContainer
+
+        with Neo4jContainer("neo4j:5.26-community", password=TEST_PASSWORD) as container:
+            yield Settings(neo4j_uri=container.get_connection_url(), neo4j_password=TEST_PASSWORD)
+        return
+    settings = local_test_settings()
+    try:
+        LocalNeo4j(settings).start()
+    except LauncherError as exc:
+        pytest.fail(
+            f"no Neo4j for the tests: NEO4J_URI is unset, no Docker engine answers, "
+            f"and the local server would not start: {exc}",
+            pytrace=False,
+        )
+    yield settings
+
+
+@pytest.fixture(scope="session")
+def driver(settings: Settings) -> Iterator[Driver]:
+    driver = create_driver(settings)
+    try:
+        driver.verify_connectivity()
+    except Exception as exc:
+        pytest.fail(f"Neo4j at {settings.neo4j_uri} is unreachable: {exc}", pytrace=False)
+
+    async def apply() -> None:
+        adriver = create_async_driver(settings)
+        try:
+            await apply_schema_async(adriver, settings.neo4j_database)
+        finally:
+            await adriver.close()
+
+    asyncio.run(apply())
+    yield driver
+    driver.close()
+
+
+@pytest.fixture(autouse=True)
+def _clean_graph(request: pytest.FixtureRequest) -> None:
+    """Wipe the data (not the schema) before each test that uses the database."""
+    if "driver" not in request.fixturenames and "client" not in request.fixturenames:
+        return
+    driver: Driver = request.getfixturevalue("driver")
+    with driver.session(database=request.getfixturevalue("settings").neo4j_database) as session:
+        session.run(
+            "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+        ).consume()
+
+
+@pytest.fixture
+def client(settings: Settings, driver: Driver) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def query(driver: Driver, cypher: str, **params: Any) -> list[dict[str, Any]]:
+    """Run a read in the test database and return plain dicts (for asserting Neo4j's state)."""
+    records, _, _ = driver.execute_query(cypher, params)  # type: ignore[arg-type]
+    return [r.data() for r in records]
