@@ -10,7 +10,7 @@ from neo4j import AsyncDriver
 from neo4j.exceptions import Neo4jError, ServiceUnavailable, SessionExpired
 
 from graphsvc import __version__
-from graphsvc.api import health
+from graphsvc.api import connections, health, records, roles
 from graphsvc.api.errors import install_error_handlers
 from graphsvc.config import Settings, get_settings
 from graphsvc.graph.db import apply_schema_async, create_async_driver
@@ -63,4 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(records.router)
+    app.include_router(roles.router)
+    app.include_router(connections.router)
     return app

@@ -4,6 +4,8 @@ from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
 
+from graphsvc.graph.repository import Repository
+
 if TYPE_CHECKING:
     from graphsvc.api.app import Database
 
@@ -14,3 +16,11 @@ def get_database(request: Request) -> "Database":
 
 
 DatabaseDep = Annotated["Database", Depends(get_database)]
+
+
+def get_repository(request: Request) -> Repository:
+    db = request.app.state.db
+    return Repository(db.driver, db.database)
+
+
+RepositoryDep = Annotated[Repository, Depends(get_repository)]

@@ -1,9 +1,15 @@
 """The driver (one per process) and the schema in `cypher/schema/`."""
 
+import logging
+
 from neo4j import AsyncDriver, AsyncGraphDatabase, Driver, GraphDatabase
 
 from graphsvc import cypher
 from graphsvc.config import Settings
+
+# Neo4j reports hints such as "property key does not exist" (normal on an empty graph) for
+# every query; they are noise in a service's log.
+logging.getLogger("neo4j.notifications").setLevel(logging.ERROR)
 
 
 def _auth(settings: Settings) -> tuple[str, str]:
@@ -22,7 +28,9 @@ def create_async_driver(settings: Settings) -> AsyncDriver:
 
 
 def create_driver(settings: Settings) -> Driver:
-    return GraphDatabase.driver(settings.neo4j_uri, auth=_auth(settings))
+    return GraphDatabase.driver(
+        settings.neo4j_uri, auth=_auth(settings), notifications_min_severity="OFF"
+    )
 
 
 async def apply_schema_async(driver: AsyncDriver, database: str) -> int:

@@ -1,0 +1,14 @@
+// Create a connection: its key node and both edges, in the caller's transaction.
+// :params {id: "c1", record1_id: "john", record2_id: "jane", type_to_record2: "REFERRAL", type_to_record1: "REFERRED_BY", props: {record1_role_id: "referred-by", record2_role_id: "referral", state: "active", description: "", effective_start: null, effective_end: null}}
+WITH datetime() AS now
+MATCH (a:Record {id: $record1_id}), (b:Record {id: $record2_id})
+CREATE (:ConnectionKey {id: $id, record1_id: $record1_id, record2_id: $record2_id})
+CREATE (a)-[e1:$($type_to_record2)]->(b)
+CREATE (b)-[e2:$($type_to_record1)]->(a)
+SET e1 = $props, e2 = $props,
+    e1.connection_id = $id, e2.connection_id = $id,
+    e1.record1_id = $record1_id, e2.record1_id = $record1_id,
+    e1.record2_id = $record2_id, e2.record2_id = $record2_id,
+    e1.side = 1, e2.side = 2,
+    e1.created_at = now, e1.updated_at = now, e2.created_at = now, e2.updated_at = now
+RETURN $id AS id

@@ -1,0 +1,21 @@
+// A record's connections (its outgoing edges), each with the related record and both roles,
+// in connection-id order after the cursor.
+// :params {id: "john", relationship_type: null, record_type: null, state: "active", as_of: null, after: "", limit: 100}
+MATCH (n:Record {id: $id})-[e]->(m:Record)
+WHERE ($relationship_type IS NULL OR type(e) = $relationship_type)
+  AND ($record_type IS NULL OR m.type = $record_type)
+  AND ($state IS NULL OR e.state = $state)
+  AND ($as_of IS NULL OR ((e.effective_start IS NULL OR e.effective_start <= $as_of)
+                          AND (e.effective_end IS NULL OR e.effective_end >= $as_of)))
+  AND e.connection_id > $after
+WITH e, m
+ORDER BY e.connection_id
+LIMIT $limit
+WITH e, m,
+     CASE e.side WHEN 1 THEN e.record2_role_id ELSE e.record1_role_id END AS related_role_id,
+     CASE e.side WHEN 1 THEN e.record1_role_id ELSE e.record2_role_id END AS own_role_id
+OPTIONAL MATCH (related_role:ConnectionRole {id: related_role_id})
+OPTIONAL MATCH (own_role:ConnectionRole {id: own_role_id})
+RETURN properties(e) AS edge, properties(m) AS record,
+       related_role {.id, .name} AS role, own_role {.id, .name} AS own_role
+ORDER BY e.connection_id

@@ -1,0 +1,4 @@
+// One record by id.
+// :params {id: "john"}
+MATCH (n:Record {id: $id})
+RETURN properties(n) AS record

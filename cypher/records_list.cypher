@@ -1,0 +1,9 @@
+// A page of records in id order, optionally of one type and with a name prefix.
+// :params {type: null, q: null, after: "", limit: 50}
+MATCH (n:Record)
+WHERE ($type IS NULL OR n.type = $type)
+  AND ($q IS NULL OR n.name STARTS WITH $q)
+  AND n.id > $after
+RETURN properties(n) AS record
+ORDER BY n.id
+LIMIT $limit

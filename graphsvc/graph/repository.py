@@ -1,0 +1,632 @@
+"""Records, connection roles and connections: every Cypher call for them, through one class.
+
+Each public method is one unit of work in a managed transaction (`execute_read` /
+`execute_write`), so the driver retries transient errors (deadlocks, leader switches) by itself.
+Neo4j's errors become the domain errors of `graphsvc.errors`.
+"""
+
+import base64
+import binascii
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Any, TypeVar
+
+from neo4j import AsyncDriver, AsyncManagedTransaction
+from neo4j.exceptions import ConstraintError
+
+from graphsvc import cypher
+from graphsvc.errors import ConflictError, InvalidError, NotFoundError
+from graphsvc.graph.convert import native
+from graphsvc.identifiers import NO_ROLE_TYPE, relationship_type, type_label
+from graphsvc.models import (
+    Connection,
+    ConnectionCreate,
+    ConnectionPatch,
+    ConnectionSide,
+    Record,
+    RecordBody,
+    RecordCreate,
+    RecordPage,
+    RecordPatch,
+    RelatedRecord,
+    RelatedRecordPage,
+    Role,
+    RoleCreate,
+    RolePatch,
+    RoleRef,
+)
+
+T = TypeVar("T")
+Tx = AsyncManagedTransaction
+
+RECORD_KEYS = ("id", "type", "name", "created_at", "updated_at")
+
+
+def encode_cursor(after: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"after": after}).encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> str:
+    if not cursor:
+        return ""
+    try:
+        after = json.loads(base64.urlsafe_b64decode(cursor.encode()))["after"]
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise InvalidError("not a cursor this API returned", field="cursor") from None
+    if not isinstance(after, str):
+        raise InvalidError("not a cursor this API returned", field="cursor")
+    return after
+
+
+def to_record(props: dict[str, Any]) -> Record:
+    props = native(props)
+    attributes = {k: v for k, v in props.items() if k not in RECORD_KEYS}
+    return Record(
+        id=props["id"],
+        type=props["type"],
+        name=props["name"],
+        attributes=attributes,
+        created_at=props["created_at"],
+        updated_at=props["updated_at"],
+    )
+
+
+def to_role(props: dict[str, Any]) -> Role:
+    return Role(
+        **{k: props.get(k) for k in Role.model_fields}
+        | {
+            "record_types": props.get("record_types") or [],
+            "description": props.get("description") or "",
+            "acyclic": bool(props.get("acyclic")),
+        }
+    )
+
+
+class Repository:
+    def __init__(self, driver: AsyncDriver, database: str) -> None:
+        self.driver = driver
+        self.database = database
+
+    async def _write(self, work: Callable[[Tx], Awaitable[T]]) -> T:
+        async with self.driver.session(database=self.database) as session:
+            return await session.execute_write(work)
+
+    async def _read(self, work: Callable[[Tx], Awaitable[T]]) -> T:
+        async with self.driver.session(database=self.database) as session:
+            return await session.execute_read(work)
+
+    # -- records ----------------------------------------------------------------------------
+    async def create_record(self, body: RecordCreate) -> Record:
+        record_id = body.id or str(uuid.uuid4())
+
+        async def work(tx: Tx) -> dict[str, Any]:
+            result = await tx.run(
+                cypher.load("record_create"),
+                id=record_id,
+                label=type_label(body.type),
+                props=_record_props(body),
+            )
+            row = await result.single(strict=True)
+            return dict(row["record"])
+
+        try:
+            return to_record(await self._write(work))
+        except ConstraintError:
+            raise ConflictError(f"record '{record_id}' already exists", field="id") from None
+
+    async def put_record(self, record_id: str, body: RecordBody) -> tuple[Record, bool]:
+        async def work(tx: Tx) -> tuple[dict[str, Any], bool]:
+            result = await tx.run(
+                cypher.load("record_put"),
+                id=record_id,
+                label=type_label(body.type),
+                props=_record_props(body),
+            )
+            row = await result.single(strict=True)
+            return dict(row["record"]), bool(row["created"])
+
+        props, created = await self._write(work)
+        return to_record(props), created
+
+    async def get_record(self, record_id: str) -> Record:
+        async def work(tx: Tx) -> dict[str, Any] | None:
+            row = await (await tx.run(cypher.load("record_get"), id=record_id)).single()
+            return dict(row["record"]) if row else None
+
+        props = await self._read(work)
+        if props is None:
+            raise NotFoundError(f"record '{record_id}' not found", field="id")
+        return to_record(props)
+
+    async def patch_record(self, record_id: str, patch: RecordPatch) -> Record:
+        changes: dict[str, Any] = dict(patch.attributes or {})
+        if patch.name is not None:
+            changes["name"] = patch.name
+
+        async def work(tx: Tx) -> dict[str, Any] | None:
+            result = await tx.run(cypher.load("record_patch"), id=record_id, changes=changes)
+            row = await result.single()
+            return dict(row["record"]) if row else None
+
+        props = await self._write(work)
+        if props is None:
+            raise NotFoundError(f"record '{record_id}' not found", field="id")
+        return to_record(props)
+
+    async def delete_record(self, record_id: str) -> int:
+        """Delete a record and every connection it is part of; returns how many connections."""
+
+        async def work(tx: Tx) -> int | None:
+            row = await (await tx.run(cypher.load("record_delete"), id=record_id)).single()
+            return int(row["connections"]) if row else None
+
+        deleted = await self._write(work)
+        if deleted is None:
+            raise NotFoundError(f"record '{record_id}' not found", field="id")
+        return deleted
+
+    async def list_records(
+        self, record_type: str | None, q: str | None, limit: int, cursor: str | None
+    ) -> RecordPage:
+        after = decode_cursor(cursor)
+
+        async def work(tx: Tx) -> list[dict[str, Any]]:
+            result = await tx.run(
+                cypher.load("records_list"), type=record_type, q=q, after=after, limit=limit + 1
+            )
+            return [dict(row["record"]) async for row in result]
+
+        rows = await self._read(work)
+        items = [to_record(p) for p in rows[:limit]]
+        next_cursor = encode_cursor(items[-1].id) if len(rows) > limit else None
+        return RecordPage(items=items, next_cursor=next_cursor)
+
+    # -- connection roles -------------------------------------------------------------------
+    async def create_role(self, body: RoleCreate) -> Role:
+        role_id = body.id or str(uuid.uuid4())
+        rel_type = _relationship_type(body.name)
+        props = body.model_dump(exclude={"id", "reciprocal_role_id"}) | {
+            "id": role_id,
+            "relationship_type": rel_type,
+            "reciprocal_role_id": None,
+        }
+
+        async def work(tx: Tx) -> None:
+            await _check_role_type_free(tx, rel_type, role_id)
+            await (await tx.run(cypher.load("role_create"), props=props)).consume()
+            if body.reciprocal_role_id:
+                await _set_reciprocal(tx, role_id, body.reciprocal_role_id)
+
+        try:
+            await self._write(work)
+        except ConstraintError:
+            raise ConflictError(f"connection role '{role_id}' already exists", field="id") from None
+        return await self.get_role(role_id)
+
+    async def get_role(self, role_id: str) -> Role:
+        async def work(tx: Tx) -> dict[str, Any] | None:
+            row = await (await tx.run(cypher.load("role_get"), id=role_id)).single()
+            return dict(row["role"]) if row else None
+
+        props = await self._read(work)
+        if props is None:
+            raise NotFoundError(f"connection role '{role_id}' not found", field="id")
+        return to_role(props)
+
+    async def list_roles(self) -> list[Role]:
+        async def work(tx: Tx) -> list[dict[str, Any]]:
+            return [dict(row["role"]) async for row in await tx.run(cypher.load("roles_list"))]
+
+        return [to_role(p) for p in await self._read(work)]
+
+    async def patch_role(self, role_id: str, patch: RolePatch) -> Role:
+        fields = patch.model_fields_set
+
+        async def work(tx: Tx) -> None:
+            current = await _get_role(tx, role_id)
+            props = patch.model_dump(include=fields - {"reciprocal_role_id"})
+            if patch.name is not None:
+                new_type = _relationship_type(patch.name)
+                if new_type != current["relationship_type"]:
+                    await _check_role_type_free(tx, new_type, role_id)
+                    props["relationship_type"] = new_type
+                    await (
+                        await tx.run(
+                            cypher.load("relationships_retype"),
+                            old_type=current["relationship_type"],
+                            new_type=new_type,
+                        )
+                    ).consume()
+            props = {k: v for k, v in props.items() if v is not None or k == "description"}
+            await (await tx.run(cypher.load("role_update"), id=role_id, props=props)).consume()
+            if "reciprocal_role_id" in fields:
+                await _set_reciprocal(tx, role_id, patch.reciprocal_role_id)
+
+        try:
+            await self._write(work)
+        except ConstraintError:
+            raise ConflictError(
+                "another role already has that relationship type", field="name"
+            ) from None
+        return await self.get_role(role_id)
+
+    async def delete_role(self, role_id: str) -> None:
+        async def work(tx: Tx) -> None:
+            role = await _get_role(tx, role_id)
+            result = await tx.run(
+                cypher.load("role_in_use"), relationship_type=role["relationship_type"]
+            )
+            in_use = (await result.single(strict=True))["connections"]
+            if in_use:
+                raise ConflictError(
+                    f"connection role '{role_id}' is used by {in_use} connection(s); delete or "
+                    "change them first",
+                    field="id",
+                    connections=in_use,
+                )
+            await (await tx.run(cypher.load("role_delete"), id=role_id)).consume()
+
+        await self._write(work)
+
+    # -- connections ------------------------------------------------------------------------
+    async def create_connection(self, body: ConnectionCreate) -> Connection:
+        connection_id = body.id or str(uuid.uuid4())
+
+        async def work(tx: Tx) -> None:
+            role1, role2 = await _resolve_sides(
+                tx,
+                body.record1_role_id or body.record1_role,
+                body.record2_role_id or body.record2_role,
+                "record1_role_id" if body.record1_role_id else "record1_role",
+                "record2_role_id" if body.record2_role_id else "record2_role",
+            )
+            records = await _lock_records(tx, body.record1_id, body.record2_id)
+            _check_applicable(role1, records[body.record1_id], "record1")
+            _check_applicable(role2, records[body.record2_id], "record2")
+            role1_id, role2_id = _role_id(role1), _role_id(role2)
+            if body.state == "active":
+                await _check_no_duplicate(tx, body.record1_id, body.record2_id, role1_id, role2_id)
+            await _check_no_loop(tx, body.record1_id, body.record2_id, role1, role2)
+            props = {
+                "record1_role_id": role1_id,
+                "record2_role_id": role2_id,
+                "state": body.state,
+                "description": body.description,
+                "effective_start": body.effective_start,
+                "effective_end": body.effective_end,
+            }
+            await (
+                await tx.run(
+                    cypher.load("connection_create"),
+                    id=connection_id,
+                    record1_id=body.record1_id,
+                    record2_id=body.record2_id,
+                    type_to_record2=_type_of(role2),
+                    type_to_record1=_type_of(role1),
+                    props=props,
+                )
+            ).consume()
+
+        try:
+            await self._write(work)
+        except ConstraintError:
+            raise ConflictError(
+                f"connection '{connection_id}' already exists", field="id"
+            ) from None
+        return await self.get_connection(connection_id)
+
+    async def get_connection(self, connection_id: str) -> Connection:
+        async def work(tx: Tx) -> dict[str, Any] | None:
+            row = await (await tx.run(cypher.load("connection_get"), id=connection_id)).single()
+            return row.data() if row else None
+
+        row = await self._read(work)
+        if row is None:
+            raise NotFoundError(f"connection '{connection_id}' not found", field="id")
+        return _to_connection(row)
+
+    async def patch_connection(self, connection_id: str, patch: ConnectionPatch) -> Connection:
+        fields = patch.model_fields_set
+
+        async def work(tx: Tx) -> None:
+            edges = await (await tx.run(cypher.load("connection_edges"), id=connection_id)).data()
+            if not edges:
+                raise NotFoundError(f"connection '{connection_id}' not found", field="id")
+            edge = native(next(e["edge"] for e in edges if e["edge"]["side"] == 1))
+            keys1 = {"record1_role_id", "record1_role"} & fields
+            keys2 = {"record2_role_id", "record2_role"} & fields
+            role1 = role2 = None
+            if keys1 or keys2:
+                role1, role2 = await _resolve_sides(
+                    tx,
+                    (patch.record1_role_id or patch.record1_role)
+                    if keys1
+                    else edge.get("record1_role_id"),
+                    (patch.record2_role_id or patch.record2_role)
+                    if keys2
+                    else edge.get("record2_role_id"),
+                    "record1_role_id",
+                    "record2_role_id",
+                    defaults=False,
+                )
+            else:
+                role1, role2 = await _resolve_sides(
+                    tx,
+                    edge.get("record1_role_id"),
+                    edge.get("record2_role_id"),
+                    "record1_role_id",
+                    "record2_role_id",
+                    defaults=False,
+                )
+            r1, r2 = edge["record1_id"], edge["record2_id"]
+            records = await _lock_records(tx, r1, r2)
+            _check_applicable(role1, records[r1], "record1")
+            _check_applicable(role2, records[r2], "record2")
+            start = (
+                patch.effective_start
+                if "effective_start" in fields
+                else edge.get("effective_start")
+            )
+            end = patch.effective_end if "effective_end" in fields else edge.get("effective_end")
+            if start and end and end < start:
+                raise InvalidError(
+                    "effective_end must not be before effective_start", field="effective_end"
+                )
+            state = patch.state or edge["state"]
+            if state == "active":
+                await _check_no_duplicate(
+                    tx, r1, r2, _role_id(role1), _role_id(role2), exclude=connection_id
+                )
+            await _check_no_loop(tx, r1, r2, role1, role2)
+            props: dict[str, Any] = {
+                "record1_role_id": _role_id(role1),
+                "record2_role_id": _role_id(role2),
+                "state": state,
+                "effective_start": start,
+                "effective_end": end,
+            }
+            if patch.description is not None:
+                props["description"] = patch.description
+            await (
+                await tx.run(
+                    cypher.load("connection_update"),
+                    id=connection_id,
+                    props=props,
+                    type_to_record2=_type_of(role2),
+                    type_to_record1=_type_of(role1),
+                )
+            ).consume()
+
+        await self._write(work)
+        return await self.get_connection(connection_id)
+
+    async def delete_connection(self, connection_id: str) -> None:
+        async def work(tx: Tx) -> bool:
+            row = await (await tx.run(cypher.load("connection_delete"), id=connection_id)).single()
+            return row is not None
+
+        if not await self._write(work):
+            raise NotFoundError(f"connection '{connection_id}' not found", field="id")
+
+    async def record_connections(
+        self,
+        record_id: str,
+        role: str | None,
+        record_type: str | None,
+        state: str | None,
+        as_of: date | None,
+        limit: int,
+        cursor: str | None,
+    ) -> RelatedRecordPage:
+        after = decode_cursor(cursor)
+
+        async def work(tx: Tx) -> list[dict[str, Any]]:
+            if not await (await tx.run(cypher.load("record_get"), id=record_id)).single():
+                raise NotFoundError(f"record '{record_id}' not found", field="id")
+            rel_type = None
+            if role:
+                rel_type = (await _resolve_roles(tx, {"role": role}))["role"]["relationship_type"]
+            result = await tx.run(
+                cypher.load("record_connections"),
+                id=record_id,
+                relationship_type=rel_type,
+                record_type=record_type,
+                state=state,
+                as_of=as_of,
+                after=after,
+                limit=limit + 1,
+            )
+            return await result.data()
+
+        rows = await self._read(work)
+        items = [_to_related(row) for row in rows[:limit]]
+        next_cursor = encode_cursor(items[-1].connection_id) if len(rows) > limit else None
+        return RelatedRecordPage(items=items, next_cursor=next_cursor)
+
+
+# -- helpers inside a transaction ---------------------------------------------------------------
+def _record_props(body: RecordBody) -> dict[str, Any]:
+    return {**body.attributes, "type": body.type, "name": body.name}
+
+
+def _relationship_type(name: str) -> str:
+    try:
+        return relationship_type(name)
+    except ValueError as exc:
+        raise InvalidError(f"role name '{name[:100]}': {exc}", field="name") from None
+
+
+async def _check_role_type_free(tx: Tx, rel_type: str, role_id: str) -> None:
+    rows = await (await tx.run(cypher.load("roles_list"))).data()
+    for row in rows:
+        if row["role"]["relationship_type"] == rel_type and row["role"]["id"] != role_id:
+            raise ConflictError(
+                f"role '{row['role']['name']}' ({row['role']['id']}) already has relationship type "
+                f"{rel_type}; role names must differ in more than case and punctuation",
+                field="name",
+            )
+
+
+async def _get_role(tx: Tx, role_id: str) -> dict[str, Any]:
+    row = await (await tx.run(cypher.load("role_get"), id=role_id)).single()
+    if row is None:
+        raise NotFoundError(f"connection role '{role_id}' not found", field="id")
+    return dict(row["role"])
+
+
+async def _set_reciprocal(tx: Tx, role_id: str, reciprocal_id: str | None) -> None:
+    if reciprocal_id and reciprocal_id != role_id:
+        partner = await (await tx.run(cypher.load("role_get"), id=reciprocal_id)).single()
+        if partner is None:
+            raise NotFoundError(
+                f"connection role '{reciprocal_id}' not found", field="reciprocal_role_id"
+            )
+    await (
+        await tx.run(cypher.load("role_set_reciprocal"), id=role_id, reciprocal_id=reciprocal_id)
+    ).consume()
+
+
+async def _resolve_roles(tx: Tx, wanted: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Roles by id or name, keyed by the field that asked; 404 naming the field otherwise."""
+    keys = list(dict.fromkeys(wanted.values()))
+    rows = await (await tx.run(cypher.load("roles_resolve"), keys=keys)).data()
+    found = {row["key"]: row["role"] for row in rows}
+    resolved = {}
+    for field, key in wanted.items():
+        if not found.get(key):
+            raise NotFoundError(f"connection role '{key}' not found", field=field)
+        resolved[field] = found[key]
+    return resolved
+
+
+async def _resolve_sides(
+    tx: Tx, key1: str | None, key2: str | None, field1: str, field2: str, defaults: bool = True
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """Both sides' roles; with `defaults`, a missing side takes the other side's reciprocal."""
+    wanted = {f: k for f, k in ((field1, key1), (field2, key2)) if k}
+    roles = await _resolve_roles(tx, wanted) if wanted else {}
+    role1, role2 = roles.get(field1), roles.get(field2)
+    if defaults and (role1 is None) != (role2 is None):
+        given = role1 or role2
+        assert given is not None
+        reciprocal_id = given.get("reciprocal_role_id")
+        if reciprocal_id:
+            other = (await _resolve_roles(tx, {"reciprocal": reciprocal_id}))["reciprocal"]
+            role1, role2 = (other, role2) if role1 is None else (role1, other)
+    return role1, role2
+
+
+async def _lock_records(tx: Tx, record1_id: str, record2_id: str) -> dict[str, dict[str, Any]]:
+    ids = sorted({record1_id, record2_id})
+    rows = await (await tx.run(cypher.load("connection_lock_records"), ids=ids)).data()
+    records = {row["id"]: row for row in rows}
+    for field, record_id in (("record1_id", record1_id), ("record2_id", record2_id)):
+        if record_id not in records:
+            raise NotFoundError(f"record '{record_id}' not found", field=field)
+    return records
+
+
+def _check_applicable(role: dict[str, Any] | None, record: dict[str, Any], side: str) -> None:
+    if role and role.get("record_types") and record["type"] not in role["record_types"]:
+        raise InvalidError(
+            f"role '{role['name']}' applies to {', '.join(role['record_types'])} records, but "
+            f"{side} '{record['id']}' is a {record['type']}",
+            field=f"{side}_role_id",
+        )
+
+
+async def _check_no_duplicate(
+    tx: Tx,
+    record1_id: str,
+    record2_id: str,
+    role1_id: str | None,
+    role2_id: str | None,
+    exclude: str | None = None,
+) -> None:
+    row = await (
+        await tx.run(
+            cypher.load("connection_find_duplicate"),
+            record1_id=record1_id,
+            record2_id=record2_id,
+            record1_role_id=role1_id,
+            record2_role_id=role2_id,
+            exclude_id=exclude,
+        )
+    ).single()
+    if row:
+        raise ConflictError(
+            f"an identical active connection '{row['connection_id']}' already links "
+            f"'{record1_id}' and '{record2_id}' with these roles",
+            connection_id=row["connection_id"],
+        )
+
+
+async def _check_no_loop(
+    tx: Tx,
+    record1_id: str,
+    record2_id: str,
+    role1: dict[str, Any] | None,
+    role2: dict[str, Any] | None,
+) -> None:
+    """An acyclic role (e.g. Referral) may not close a loop of its own edges."""
+    for role, source, target in ((role2, record1_id, record2_id), (role1, record2_id, record1_id)):
+        if not role or not role.get("acyclic"):
+            continue
+        row = await (
+            await tx.run(
+                cypher.load("connection_find_loop"),
+                from_id=source,
+                to_id=target,
+                relationship_type=role["relationship_type"],
+            )
+        ).single()
+        if row:
+            chain = " -> ".join(row["chain"])
+            raise ConflictError(
+                f"role '{role['name']}' is acyclic and this connection would close a loop: the "
+                f"chain {chain} already exists",
+                chain=row["chain"],
+            )
+
+
+def _role_id(role: dict[str, Any] | None) -> str | None:
+    return role["id"] if role else None
+
+
+def _type_of(role: dict[str, Any] | None) -> str:
+    return str(role["relationship_type"]) if role else NO_ROLE_TYPE
+
+
+def _ref(role: dict[str, Any] | None) -> RoleRef | None:
+    return RoleRef(id=role["id"], name=role["name"]) if role else None
+
+
+def _to_connection(row: dict[str, Any]) -> Connection:
+    edge = native(row["edge"])
+    return Connection(
+        id=edge["connection_id"],
+        record1=ConnectionSide(**row["record1"], role=_ref(row["role1"])),
+        record2=ConnectionSide(**row["record2"], role=_ref(row["role2"])),
+        state=edge["state"],
+        description=edge.get("description") or "",
+        effective_start=edge.get("effective_start"),
+        effective_end=edge.get("effective_end"),
+        created_at=edge["created_at"],
+        updated_at=edge["updated_at"],
+    )
+
+
+def _to_related(row: dict[str, Any]) -> RelatedRecord:
+    edge = native(row["edge"])
+    return RelatedRecord(
+        connection_id=edge["connection_id"],
+        record=to_record(row["record"]),
+        role=_ref(row["role"]),
+        own_role=_ref(row["own_role"]),
+        state=edge["state"],
+        description=edge.get("description") or "",
+        effective_start=edge.get("effective_start"),
+        effective_end=edge.get("effective_end"),
+    )

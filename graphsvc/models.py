@@ -1,0 +1,209 @@
+"""Pydantic models shared by the API, the repository and the loaders."""
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Literal, Self
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from graphsvc.identifiers import (
+    ATTRIBUTE_KEY_PATTERN,
+    ID_PATTERN,
+    RESERVED_ATTRIBUTES,
+    check_record_type,
+)
+
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+RecordType = Annotated[str, AfterValidator(check_record_type)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+RoleName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Text = Annotated[str, StringConstraints(max_length=2000)]
+State = Literal["active", "inactive"]
+Category = Literal[
+    "business", "family", "social", "sales", "other", "stakeholder", "sales_team", "service"
+]
+Scalar = Annotated[str, StringConstraints(max_length=10000)] | bool | int | float
+AttributeValue = Scalar | list[Scalar]
+
+
+def _check_attribute_keys(attributes: dict[str, object]) -> dict[str, object]:
+    for key, value in attributes.items():
+        if key in RESERVED_ATTRIBUTES:
+            raise ValueError(
+                f"attribute '{key}' is reserved (id, type, name, created_at, updated_at)"
+            )
+        if not re.fullmatch(ATTRIBUTE_KEY_PATTERN, key):
+            raise ValueError(f"attribute key '{key[:80]}' must match {ATTRIBUTE_KEY_PATTERN}")
+        if isinstance(value, list) and len({type(v) for v in value}) > 1:
+            raise ValueError(f"attribute '{key}': a list must hold values of one type")
+    return attributes
+
+
+Attributes = Annotated[dict[str, AttributeValue], AfterValidator(_check_attribute_keys)]
+AttributeChanges = Annotated[
+    dict[str, AttributeValue | None], AfterValidator(_check_attribute_keys)
+]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- records ---------------------------------------------------------------------------------
+class RecordBody(Strict):
+    type: RecordType = Field(examples=["contact"])
+    name: Name = Field(examples=["John Doe"])
+    attributes: Attributes = Field(default_factory=dict)
+
+
+class RecordCreate(RecordBody):
+    id: Id | None = Field(default=None, description="omit for a server-generated UUID")
+
+
+class RecordPatch(Strict):
+    name: Name | None = None
+    attributes: AttributeChanges | None = Field(
+        default=None, description="merged into the record's attributes; null deletes a key"
+    )
+
+
+class Record(BaseModel):
+    id: str
+    type: str
+    name: str
+    attributes: dict[str, AttributeValue]
+    created_at: datetime
+    updated_at: datetime
+
+
+class RecordPage(BaseModel):
+    items: list[Record]
+    next_cursor: str | None = Field(
+        description="pass as `cursor` for the next page; null at the end"
+    )
+
+
+# --- connection roles ------------------------------------------------------------------------
+class RoleCreate(Strict):
+    id: Id | None = None
+    name: RoleName = Field(examples=["Referral"])
+    category: Category = "other"
+    description: Text = ""
+    record_types: list[RecordType] = Field(default_factory=list, description="empty: any type")
+    reciprocal_role_id: Id | None = None
+    acyclic: bool = False
+
+
+class RolePatch(Strict):
+    name: RoleName | None = None
+    category: Category | None = None
+    description: Text | None = None
+    record_types: list[RecordType] | None = None
+    reciprocal_role_id: Id | None = Field(default=None, description="null removes the reciprocal")
+    acyclic: bool | None = None
+
+
+class Role(BaseModel):
+    id: str
+    name: str
+    relationship_type: str
+    category: str
+    description: str
+    record_types: list[str]
+    reciprocal_role_id: str | None
+    acyclic: bool
+
+
+# --- connections -----------------------------------------------------------------------------
+class _Dates(Strict):
+    effective_start: date | None = None
+    effective_end: date | None = None
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> Self:
+        if (
+            self.effective_start
+            and self.effective_end
+            and self.effective_end < self.effective_start
+        ):
+            raise ValueError("effective_end must not be before effective_start")
+        return self
+
+
+class ConnectionCreate(_Dates):
+    id: Id | None = None
+    record1_id: Id
+    record2_id: Id
+    record1_role_id: Id | None = None
+    record2_role_id: Id | None = None
+    record1_role: RoleName | None = Field(default=None, description="record1's role by name")
+    record2_role: RoleName | None = Field(default=None, description="record2's role by name")
+    description: Text = ""
+    state: State = "active"
+
+    @model_validator(mode="after")
+    def _two_records(self) -> Self:
+        if self.record1_id == self.record2_id:
+            raise ValueError("a record cannot be connected to itself (record1_id == record2_id)")
+        for side in ("record1", "record2"):
+            if getattr(self, f"{side}_role_id") and getattr(self, f"{side}_role"):
+                raise ValueError(f"give {side}_role_id or {side}_role, not both")
+        return self
+
+
+class ConnectionPatch(_Dates):
+    record1_role_id: Id | None = None
+    record2_role_id: Id | None = None
+    record1_role: RoleName | None = None
+    record2_role: RoleName | None = None
+    description: Text | None = None
+    state: State | None = None
+
+
+class RoleRef(BaseModel):
+    id: str
+    name: str
+
+
+class ConnectionSide(BaseModel):
+    id: str
+    type: str
+    name: str
+    role: RoleRef | None
+
+
+class Connection(BaseModel):
+    id: str
+    record1: ConnectionSide
+    record2: ConnectionSide
+    state: State
+    description: str
+    effective_start: date | None
+    effective_end: date | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class RelatedRecord(BaseModel):
+    """One connection seen from a record: the record at the other end and its role."""
+
+    connection_id: str
+    record: Record
+    role: RoleRef | None = Field(description="the related record's role (what it is to this one)")
+    own_role: RoleRef | None = Field(description="this record's role in the connection")
+    state: State
+    description: str
+    effective_start: date | None
+    effective_end: date | None
+
+
+class RelatedRecordPage(BaseModel):
+    items: list[RelatedRecord]
+    next_cursor: str | None
