@@ -10,6 +10,8 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -126,15 +128,13 @@ class _Dates(Strict):
     effective_start: date | None = None
     effective_end: date | None = None
 
-    @model_validator(mode="after")
-    def _end_after_start(self) -> Self:
-        if (
-            self.effective_start
-            and self.effective_end
-            and self.effective_end < self.effective_start
-        ):
-            raise ValueError("effective_end must not be before effective_start")
-        return self
+    @field_validator("effective_end")
+    @classmethod
+    def _end_after_start(cls, end: date | None, info: ValidationInfo) -> date | None:
+        start = info.data.get("effective_start")
+        if start and end and end < start:
+            raise ValueError(f"effective_end {end} is before effective_start {start}")
+        return end
 
 
 class ConnectionCreate(_Dates):
@@ -148,10 +148,15 @@ class ConnectionCreate(_Dates):
     description: Text = ""
     state: State = "active"
 
+    @field_validator("record2_id")
+    @classmethod
+    def _two_records(cls, record2_id: str, info: ValidationInfo) -> str:
+        if record2_id == info.data.get("record1_id"):
+            raise ValueError(f"a record cannot be connected to itself ('{record2_id}')")
+        return record2_id
+
     @model_validator(mode="after")
-    def _two_records(self) -> Self:
-        if self.record1_id == self.record2_id:
-            raise ValueError("a record cannot be connected to itself (record1_id == record2_id)")
+    def _one_way_per_role(self) -> Self:
         for side in ("record1", "record2"):
             if getattr(self, f"{side}_role_id") and getattr(self, f"{side}_role"):
                 raise ValueError(f"give {side}_role_id or {side}_role, not both")
@@ -207,3 +212,17 @@ class RelatedRecord(BaseModel):
 class RelatedRecordPage(BaseModel):
     items: list[RelatedRecord]
     next_cursor: str | None
+
+
+# --- batch -----------------------------------------------------------------------------------
+class BatchFailure(BaseModel):
+    index: int = Field(description="the row's position in the batch (0-based), or its file row")
+    id: str | None = Field(description="the row's id, when it had one")
+    error: str = Field(description="why the row was not written, naming the field or record")
+
+
+class BatchResult(BaseModel):
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: list[BatchFailure] = Field(default_factory=list)

@@ -31,7 +31,10 @@ def install_error_handlers(app: FastAPI) -> None:
             for e in exc.errors()
         ]
         detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
-        return JSONResponse({"detail": detail, "errors": errors}, status_code=422)
+        return JSONResponse(
+            {"detail": detail, "field": errors[0]["field"] if errors else "body", "errors": errors},
+            status_code=422,
+        )
 
     @app.exception_handler(ServiceUnavailable)
     @app.exception_handler(SessionExpired)
