@@ -1,0 +1,72 @@
+"""Helpers shared by the benchmark scripts: the driver, data files, percentiles, the machine."""
+
+import json
+import os
+import platform
+import re
+import statistics
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from neo4j import Driver
+
+from graphsvc.config import Settings, get_settings
+from graphsvc.graph.db import create_driver
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+def driver(settings: Settings | None = None) -> Driver:
+    """A sync driver for the Neo4j that the environment names (NEO4J_URI, NEO4J_PASSWORD, ...)."""
+    return create_driver(settings or get_settings())
+
+
+def type_label(record_type: str) -> str:
+    """`sales_order` -> `SalesOrder` (the node label of a record type)."""
+    return "".join(part.capitalize() for part in record_type.split("_"))
+
+
+def relationship_type(role_name: str) -> str:
+    """`Referred by` -> `REFERRED_BY`: upper case, runs of non-alphanumerics become `_`."""
+    return re.sub(r"[^A-Z0-9]+", "_", role_name.upper()).strip("_")
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def starts(data: Path) -> dict[str, list[str]]:
+    """The start records the generator picked (`starts.json`): referral roots, big-account
+    employees, random records."""
+    result: dict[str, list[str]] = json.loads((data / "starts.json").read_text())
+    return result
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """The p-th percentile (0..100), linear between closest ranks."""
+    if not values:
+        return float("nan")
+    if len(values) == 1:
+        return float(values[0])
+    return statistics.quantiles(values, n=100, method="inclusive")[max(0, min(98, round(p) - 1))]
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on."""
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    except OSError:
+        mem_kb = 0
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem_kb / 2**20, 1),
+        "python": platform.python_version(),
+    }
