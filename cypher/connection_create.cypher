@@ -10,5 +10,6 @@ SET e1 = $props, e2 = $props,
     e1.record1_id = $record1_id, e2.record1_id = $record1_id,
     e1.record2_id = $record2_id, e2.record2_id = $record2_id,
     e1.side = 1, e2.side = 2,
-    e1.created_at = now, e1.updated_at = now, e2.created_at = now, e2.updated_at = now
+    e1.created_at = coalesce($props.created_at, now), e1.updated_at = coalesce($props.updated_at, now),
+    e2.created_at = coalesce($props.created_at, now), e2.updated_at = coalesce($props.updated_at, now)
 RETURN $id AS id
