@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     cypher_dir: Path = REPO_ROOT / "cypher"
+    # API keys, comma-separated `name:scope:sha256-of-key` entries (`graphsvc keys create` makes
+    # one). Empty: no authentication, and `serve` binds to 127.0.0.1 only.
+    api_keys: str = ""
+    max_body_bytes: int = 32 * 1024 * 1024
+    query_timeout: float = 10.0  # seconds a query may run before Neo4j cuts it off (then 503)
 
     @model_validator(mode="after")
     def _derive_defaults(self) -> "Settings":

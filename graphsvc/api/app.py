@@ -5,13 +5,14 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from neo4j import AsyncDriver
 from neo4j.exceptions import Neo4jError, ServiceUnavailable, SessionExpired
 
 from graphsvc import __version__
-from graphsvc.api import connections, health, records, roles
-from graphsvc.api.errors import install_error_handlers
+from graphsvc.api import batch, browser, connections, health, records, roles
+from graphsvc.api.errors import document_errors, install_error_handlers
+from graphsvc.api.security import BodyLimit, parse_keys, require_key
 from graphsvc.config import Settings, get_settings
 from graphsvc.graph.db import apply_schema_async, create_async_driver
 
@@ -60,10 +61,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="CRM records and Dynamics-style connections, kept in Neo4j as pairs of "
         "role-labelled edges, with multi-hop traversals.",
         lifespan=lifespan,
+        dependencies=[Depends(require_key)],
     )
+    app.state.api_keys = parse_keys(settings.api_keys)
+    app.state.query_timeout = settings.query_timeout
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     install_error_handlers(app)
+    document_errors(app)
     app.include_router(health.router)
     app.include_router(records.router)
     app.include_router(roles.router)
     app.include_router(connections.router)
+    app.include_router(batch.router)
+    app.include_router(browser.router)
     return app

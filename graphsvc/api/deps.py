@@ -20,7 +20,7 @@ DatabaseDep = Annotated["Database", Depends(get_database)]
 
 def get_repository(request: Request) -> Repository:
     db = request.app.state.db
-    return Repository(db.driver, db.database)
+    return Repository(db.driver, db.database, timeout=request.app.state.query_timeout)
 
 
 RepositoryDep = Annotated[Repository, Depends(get_repository)]

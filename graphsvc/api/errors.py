@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from neo4j.exceptions import ServiceUnavailable, SessionExpired
+from neo4j.exceptions import ClientError, ServiceUnavailable, SessionExpired
 
 from graphsvc.errors import GraphError
 
@@ -36,6 +36,19 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=422,
         )
 
+    @app.exception_handler(ClientError)
+    async def neo4j_client_error(request: Request, exc: ClientError) -> JSONResponse:
+        if exc.code and "TransactionTimedOut" in exc.code:
+            return JSONResponse(
+                {
+                    "detail": "the query ran past its time limit and was stopped; narrow it "
+                    "(smaller depth or limit) or retry later"
+                },
+                status_code=503,
+                headers={"Retry-After": "5"},
+            )
+        raise exc  # a query graphsvc wrote wrongly: a real 500, logged
+
     @app.exception_handler(ServiceUnavailable)
     @app.exception_handler(SessionExpired)
     async def neo4j_unavailable(request: Request, exc: Exception) -> JSONResponse:
@@ -44,3 +57,61 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=503,
             headers={"Retry-After": "5"},
         )
+
+
+_VALIDATION_ERROR = {
+    "title": "HTTPValidationError",
+    "type": "object",
+    "required": ["detail", "field", "errors"],
+    "properties": {
+        "detail": {"type": "string", "description": "every problem, `field: reason`, joined by ;"},
+        "field": {"type": "string", "description": "the first field at fault"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "reason"],
+                "properties": {"field": {"type": "string"}, "reason": {"type": "string"}},
+            },
+        },
+    },
+}
+_ERROR = {"$ref": "#/components/schemas/ErrorBody"}
+_COMMON = {
+    "401": "no API key, or an unknown one (only when keys are configured)",
+    "403": "the API key's scope does not allow this request",
+    "413": "request body over the size limit",
+    "503": "Neo4j is unavailable or the query ran past its time limit; see Retry-After",
+}
+
+
+def document_errors(app: FastAPI) -> None:
+    """Make /openapi.json describe the error bodies graphsvc really sends."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        schemas["HTTPValidationError"] = _VALIDATION_ERROR
+        schemas.pop("ValidationError", None)
+        schemas.setdefault(
+            "ErrorBody",
+            {
+                "type": "object",
+                "required": ["detail"],
+                "properties": {"detail": {"type": "string"}, "field": {"type": ["string", "null"]}},
+            },
+        )
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                for code, text in _COMMON.items():
+                    responses.setdefault(
+                        code,
+                        {"description": text, "content": {"application/json": {"schema": _ERROR}}},
+                    )
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

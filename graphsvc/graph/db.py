@@ -24,6 +24,8 @@ def create_async_driver(settings: Settings) -> AsyncDriver:
         max_connection_pool_size=32,
         connection_acquisition_timeout=10.0,
         connection_timeout=5.0,
+        max_transaction_retry_time=8.0,  # retry deadlocks and restarts for 8 s, then 503
+        notifications_min_severity="OFF",
     )
 
 

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any, TypeVar
 
-from neo4j import AsyncDriver, AsyncManagedTransaction
+from neo4j import AsyncDriver, AsyncManagedTransaction, unit_of_work
 from neo4j.exceptions import ConstraintError
 
 from graphsvc import cypher
@@ -85,17 +85,18 @@ def to_role(props: dict[str, Any]) -> Role:
 
 
 class Repository:
-    def __init__(self, driver: AsyncDriver, database: str) -> None:
+    def __init__(self, driver: AsyncDriver, database: str, timeout: float | None = None) -> None:
         self.driver = driver
         self.database = database
+        self.timeout = timeout  # seconds; Neo4j aborts a transaction that runs longer
 
     async def _write(self, work: Callable[[Tx], Awaitable[T]]) -> T:
         async with self.driver.session(database=self.database) as session:
-            return await session.execute_write(work)
+            return await session.execute_write(unit_of_work(timeout=self.timeout)(work))
 
     async def _read(self, work: Callable[[Tx], Awaitable[T]]) -> T:
         async with self.driver.session(database=self.database) as session:
-            return await session.execute_read(work)
+            return await session.execute_read(unit_of_work(timeout=self.timeout)(work))
 
     # -- records ----------------------------------------------------------------------------
     async def create_record(self, body: RecordCreate) -> Record:
