@@ -1,0 +1,114 @@
+// Upsert a batch of connections by connection id, reporting each row's outcome. A row creates
+// the key node and both edges, or updates both edges (replacing them when a role, hence a type,
+// changed), or changes nothing; it fails (with a reason) when a record is missing, a role does
+// not apply to its record, the id belongs to a connection between other records, an identical
+// active connection exists under another id, or an acyclic role would close a loop.
+// Roles were resolved by the caller: type1/type2 are the edge types, acyclic1/2 and
+// role1_types/role2_types the roles' rules. Each row runs in its own subquery so that it sees the
+// rows before it. One row back: the counts and the failed rows.
+// :params {rows: [{index: 0, id: "c1", record1_id: "john", record2_id: "jane", type1: "REFERRED_BY", type2: "REFERRAL", role1_name: "Referred by", role2_name: "Referral", role1_types: ["contact"], role2_types: ["contact"], acyclic1: false, acyclic2: true, props: {connection_id: "c1", record1_id: "john", record2_id: "jane", record1_role_id: "referred-by", record2_role_id: "referral", state: "active", description: "", effective_start: null, effective_end: null}}]}
+WITH datetime() AS now
+UNWIND $rows AS row
+CALL (row, now) {
+  OPTIONAL MATCH (a:Record {id: row.record1_id})
+  OPTIONAL MATCH (b:Record {id: row.record2_id})
+  OPTIONAL MATCH (k:ConnectionKey {id: row.id})
+  CALL (row, a, b, k) {
+    WITH * WHERE k IS NOT NULL AND a IS NOT NULL AND b IS NOT NULL
+    MATCH (a)-[e]-(b)
+    WHERE e.connection_id = row.id
+    RETURN head([x IN collect(e) WHERE x.side = 1]) AS old1,
+           head([x IN collect(e) WHERE x.side = 2]) AS old2
+  }
+  WITH row, now, a, b, k, old1, old2,
+       CASE
+         WHEN a IS NULL THEN "record '" + row.record1_id + "' not found (record1_id)"
+         WHEN b IS NULL THEN "record '" + row.record2_id + "' not found (record2_id)"
+         WHEN size(row.role1_types) > 0 AND NOT a.type IN row.role1_types
+           THEN "role '" + row.role1_name + "' applies to " + reduce(s = "", t IN row.role1_types | s + CASE s WHEN "" THEN "" ELSE ", " END + t)
+                + " records, but record1 '" + a.id + "' is a " + a.type
+         WHEN size(row.role2_types) > 0 AND NOT b.type IN row.role2_types
+           THEN "role '" + row.role2_name + "' applies to " + reduce(s = "", t IN row.role2_types | s + CASE s WHEN "" THEN "" ELSE ", " END + t)
+                + " records, but record2 '" + b.id + "' is a " + b.type
+         WHEN k IS NOT NULL AND (k.record1_id <> row.record1_id OR k.record2_id <> row.record2_id)
+           THEN "connection '" + row.id + "' already links '" + k.record1_id + "' and '"
+                + k.record2_id + "'; a connection's records cannot change"
+         WHEN k IS NOT NULL AND (old1 IS NULL OR old2 IS NULL)
+           THEN "connection '" + row.id + "' is missing an edge; run `graphsvc check --repair`"
+       END AS invalid
+  WITH row, now, a, b, k, old1, old2, invalid,
+       k IS NOT NULL AND type(old1) = row.type2 AND type(old2) = row.type1 AS same_types
+  WITH row, now, a, b, k, old1, old2, invalid, same_types,
+       same_types
+       AND coalesce(old1.record1_role_id, "") = coalesce(row.props.record1_role_id, "")
+       AND coalesce(old1.record2_role_id, "") = coalesce(row.props.record2_role_id, "")
+       AND old1.state = row.props.state
+       AND coalesce(old1.description, "") = row.props.description
+       AND coalesce(toString(old1.effective_start), "") = coalesce(toString(row.props.effective_start), "")
+       AND coalesce(toString(old1.effective_end), "") = coalesce(toString(row.props.effective_end), "")
+       AS same
+  CALL (row, a, b, invalid, same) {
+    WITH * WHERE invalid IS NULL AND NOT same AND row.props.state = "active"
+    MATCH (a)-[e]->(b)
+    WHERE e.state = "active" AND e.connection_id <> row.id
+      AND ((e.side = 1 AND coalesce(e.record1_role_id, "") = coalesce(row.props.record1_role_id, "")
+                       AND coalesce(e.record2_role_id, "") = coalesce(row.props.record2_role_id, ""))
+        OR (e.side = 2 AND coalesce(e.record1_role_id, "") = coalesce(row.props.record2_role_id, "")
+                       AND coalesce(e.record2_role_id, "") = coalesce(row.props.record1_role_id, "")))
+    RETURN head(collect(e.connection_id)) AS duplicate
+  }
+  CALL (row, a, b, invalid, same_types) {
+    WITH * WHERE invalid IS NULL AND NOT same_types AND row.acyclic2
+    MATCH p = SHORTEST 1 (b)-[:$(row.type2)]->+(a)
+    RETURN head(collect([n IN nodes(p) | n.id])) AS loop2
+  }
+  CALL (row, a, b, invalid, same_types) {
+    WITH * WHERE invalid IS NULL AND NOT same_types AND row.acyclic1
+    MATCH p = SHORTEST 1 (a)-[:$(row.type1)]->+(b)
+    RETURN head(collect([n IN nodes(p) | n.id])) AS loop1
+  }
+  WITH row, now, a, b, k, old1, old2, same, same_types,
+       CASE
+         WHEN invalid IS NOT NULL THEN invalid
+         WHEN duplicate IS NOT NULL
+           THEN "an identical active connection '" + duplicate + "' already links '"
+                + row.record1_id + "' and '" + row.record2_id + "' with these roles"
+         WHEN loop2 IS NOT NULL
+           THEN "role '" + row.role2_name + "' is acyclic and this connection would close a loop: the chain "
+                + reduce(s = "", id IN loop2 | s + CASE s WHEN "" THEN "" ELSE " -> " END + id) + " already exists"
+         WHEN loop1 IS NOT NULL
+           THEN "role '" + row.role1_name + "' is acyclic and this connection would close a loop: the chain "
+                + reduce(s = "", id IN loop1 | s + CASE s WHEN "" THEN "" ELSE " -> " END + id) + " already exists"
+       END AS error
+  WITH row, now, a, b, old1, old2, same_types, error,
+       CASE
+         WHEN error IS NOT NULL THEN "failed"
+         WHEN k IS NULL THEN "created"
+         WHEN same THEN "unchanged"
+         ELSE "updated"
+       END AS outcome
+  WITH row, now, a, b, old1, old2, same_types, error, outcome, row.props AS props
+  CALL (row, now, a, b, props, outcome) {
+    WITH * WHERE outcome = "created"
+    CREATE (:ConnectionKey {id: row.id, record1_id: row.record1_id, record2_id: row.record2_id}),
+           (a)-[e1:$(row.type2)]->(b), (b)-[e2:$(row.type1)]->(a)
+    SET e1 = props {.*, side: 1, created_at: now, updated_at: now},
+        e2 = props {.*, side: 2, created_at: now, updated_at: now}
+  }
+  CALL (now, old1, old2, props, outcome, same_types) {
+    WITH * WHERE outcome = "updated" AND same_types
+    SET old1 += props {.*, updated_at: now}, old2 += props {.*, updated_at: now}
+  }
+  CALL (row, now, a, b, old1, old2, props, outcome, same_types) {
+    WITH * WHERE outcome = "updated" AND NOT same_types
+    CREATE (a)-[e1:$(row.type2)]->(b), (b)-[e2:$(row.type1)]->(a)
+    SET e1 = props {.*, side: 1, created_at: old1.created_at, updated_at: now},
+        e2 = props {.*, side: 2, created_at: old2.created_at, updated_at: now}
+    DELETE old1, old2
+  }
+  RETURN outcome, CASE WHEN error IS NULL THEN null ELSE {index: row.index, id: row.id, error: error} END AS failure
+}
+RETURN sum(CASE outcome WHEN "created" THEN 1 ELSE 0 END) AS created,
+       sum(CASE outcome WHEN "updated" THEN 1 ELSE 0 END) AS updated,
+       sum(CASE outcome WHEN "unchanged" THEN 1 ELSE 0 END) AS unchanged,
+       collect(failure) AS failed
