@@ -1,4 +1,4 @@
-"""The `graphsvc` command: serve, neo4j start|stop|status, schema apply."""
+"""The `graphsvc` command: serve, demo, neo4j start|stop|status, schema apply."""
 
 import asyncio
 
@@ -6,7 +6,9 @@ import typer
 import uvicorn
 
 from graphsvc.config import get_settings
+from graphsvc.demo import load_demo
 from graphsvc.graph.db import apply_schema_async, create_async_driver
+from graphsvc.graph.repository import Repository
 from graphsvc.neo4j_local import LauncherError, LocalNeo4j
 
 app = typer.Typer(
@@ -85,6 +87,31 @@ def schema_apply() -> None:
     except Exception as exc:  # the driver's errors are many; the user needs one line
         raise fail(f"could not apply the schema on {settings.neo4j_uri}: {exc}") from None
     typer.echo(f"schema applied ({count} statements, all IF NOT EXISTS)")
+
+
+@app.command()
+def demo() -> None:
+    """Load a small sample (referrals 4 deep, accounts, friends); safe to run again."""
+    settings = get_settings()
+
+    async def run() -> tuple[int, int]:
+        driver = create_async_driver(settings)
+        try:
+            await apply_schema_async(driver, settings.neo4j_database)
+            report = await load_demo(Repository(driver, settings.neo4j_database))
+            return report.created, report.existing
+        finally:
+            await driver.close()
+
+    try:
+        created, existing = asyncio.run(run())
+    except Exception as exc:  # the driver's errors are many; the user needs one line
+        raise fail(f"could not load the demo into {settings.neo4j_uri}: {exc}") from None
+    typer.echo(f"demo loaded: {created} created, {existing} already there")
+    typer.echo(
+        f"Neo4j Browser: http://127.0.0.1:{settings.neo4j_http_port}/browser/ "
+        "(the graphsvc guide opens on connect while `graphsvc serve` runs)"
+    )
 
 
 @app.command()

@@ -207,6 +207,10 @@ class LocalNeo4j:
             "server.memory.pagecache.size": s.neo4j_pagecache,
             "dbms.usage_report.enabled": "false",
             "server.jvm.additional": "-XX:+UseG1GC",
+            # On connect the Browser applies graphsvc's style and opens its guide, served by the API
+            # (Neo4j 5.26 still names the allowlist setting `..._whitelist`).
+            "browser.post_connect_cmd": browser_post_connect_cmd(s.port),
+            "browser.remote_content_hostname_whitelist": "guides.neo4j.com,localhost,127.0.0.1",
         }
         text = "# Written by `graphsvc neo4j start`; edit the GRAPHSVC_NEO4J_* settings instead.\n"
         text += "".join(f"{key}={value}\n" for key, value in lines.items())
@@ -249,6 +253,14 @@ class LocalNeo4j:
                 f"`neo4j {' '.join(args[:2])}` failed: "
                 f"{detail[-1] if detail else 'no output'}; see {self.log}"
             )
+
+
+def browser_post_connect_cmd(api_port: int) -> str:
+    """Browser commands run on connect (`;`-separated, no leading colon): graph views show only
+    what a query returns (not both edges of every connection), graphsvc's style, and its guide in
+    the Browser's side panel (`:guide`; `:play` would open it as one more frame in the stream)."""
+    base = f"http://localhost:{api_port}/browser"
+    return f"config autoComplete: false;style {base}/graphsvc.grass;guide {base}/guide.html"
 
 
 def port_in_use(port: int) -> bool:
