@@ -128,3 +128,170 @@ def serve(
         f"(user {settings.neo4j_user})"
     )
     uvicorn.run("graphsvc.api.app:create_app", factory=True, host=host, port=port, log_level="info")
+
+
+# --- load ---------------------------------------------------------------------------------------
+load_app = typer.Typer(
+    help="Load roles, records or connections from CSV, JSON Lines or a Dataverse export.",
+    no_args_is_help=True,
+)
+app.add_typer(load_app, name="load")
+FORMAT_HELP = "csv, jsonl or dataverse (default: from the file's suffix: .csv, .jsonl, .json)"
+BATCH_HELP = "rows per transaction (one UNWIND statement each)"
+REJECTS_HELP = "where failed rows go (default: FILE's name + .rejects, same format)"
+
+
+def _load(
+    kind: str, file: str, fmt: str | None, batch_size: int, rejects: str | None, assoc: str | None
+) -> None:
+    import sys
+    import time
+    from pathlib import Path
+    from typing import cast
+
+    from neo4j.exceptions import AuthError, ServiceUnavailable, SessionExpired
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from graphsvc import loader
+    from graphsvc.graph.batch import BatchWriter, upsert_roles
+    from graphsvc.graph.db import create_driver
+    from graphsvc.models import BatchResult
+
+    path = Path(file)
+    if not path.is_file():
+        raise fail(f"no such file: {file}")
+    if batch_size < 1 or batch_size > 50_000:
+        raise fail("--batch-size must be between 1 and 50000")
+    if fmt is not None and fmt not in ("csv", "jsonl", "dataverse"):
+        raise fail("--format must be csv, jsonl or dataverse")
+    try:
+        form = cast(loader.Format, fmt) if fmt else loader.detect_format(path)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    what = cast(loader.Kind, kind)
+    settings = get_settings()
+
+    async def apply_schema() -> None:
+        adriver = create_async_driver(settings)
+        try:
+            await apply_schema_async(adriver, settings.neo4j_database)
+        finally:
+            await adriver.close()
+
+    rejects_writer = loader.RejectsWriter(
+        Path(rejects) if rejects else loader.rejects_path(path), form
+    )
+    rows = loader.read_rows(path, what, form, Path(assoc) if assoc else None)
+    driver = create_driver(settings)
+    summary = loader.Summary()
+    try:
+        asyncio.run(apply_schema())
+        if kind == "roles":
+            started = time.monotonic()
+            items = list(rows)
+
+            async def run_roles() -> BatchResult:
+                adriver = create_async_driver(settings)
+                try:
+                    repo = Repository(adriver, settings.neo4j_database)
+                    return await upsert_roles(repo, [(r.number, r.data) for r in items])
+                finally:
+                    await adriver.close()
+
+            summary = loader.load_roles_summary(asyncio.run(run_roles()), items, rejects_writer)
+            summary.elapsed = time.monotonic() - started
+        else:
+            writer = BatchWriter(driver, settings.neo4j_database)
+            total = loader.count_rows(path, form)
+            if sys.stderr.isatty():
+                columns = (
+                    TextColumn(f"{kind}"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TextColumn("{task.fields[rate]:,.0f} rows/s"),
+                    TimeRemainingColumn(),
+                )
+                with Progress(*columns, transient=False) as progress:
+                    task = progress.add_task(kind, total=total, rate=0.0)
+
+                    def bar(s: loader.Summary) -> None:
+                        progress.update(task, completed=s.rows, rate=s.rate)
+
+                    summary = loader.load(writer, what, rows, rejects_writer, batch_size, bar)
+            else:
+                last = [0.0]
+
+                def line(s: loader.Summary) -> None:
+                    if time.monotonic() - last[0] >= 2.0:
+                        last[0] = time.monotonic()
+                        of = f"/{total}" if total else ""
+                        typer.echo(
+                            f"{kind}: {s.rows}{of} rows, {s.rate:,.0f} rows/s, {s.failed} failed",
+                            err=True,
+                        )
+
+                summary = loader.load(writer, what, rows, rejects_writer, batch_size, line)
+    except (ServiceUnavailable, SessionExpired, OSError) as exc:
+        raise fail(
+            f"Neo4j at {settings.neo4j_uri} is unavailable ({exc}); the batches before this one "
+            "are committed. Start Neo4j and run the same command again: loads are idempotent."
+        ) from None
+    except AuthError as exc:
+        raise fail(f"Neo4j refused the credentials: {exc}") from None
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    finally:
+        rejects_writer.close()
+        driver.close()
+    typer.echo(
+        f"{kind}: {summary.rows} rows in {summary.elapsed:.1f} s ({summary.rate:,.0f} rows/s): "
+        f"{summary.created} created, {summary.updated} updated, {summary.unchanged} unchanged, "
+        f"{summary.failed} failed"
+    )
+    if summary.failed:
+        for number, row_id, error in summary.failures[:10]:
+            typer.echo(f"  row {number} ({row_id or 'no id'}): {error}", err=True)
+        typer.echo(f"rejects: {rejects_writer.path} (fix and load it again)", err=True)
+        raise typer.Exit(1)
+
+
+@load_app.command("roles")
+def load_roles(
+    file: str = typer.Argument(..., help="the roles file"),
+    format: str = typer.Option(None, "--format", help=FORMAT_HELP),
+    associations: str = typer.Option(
+        None, help="Dataverse connectionroleassociations export: the reciprocal roles"
+    ),
+    rejects: str = typer.Option(None, help=REJECTS_HELP),
+) -> None:
+    """Upsert connection roles by id (or by name when a row has no id)."""
+    _load("roles", file, format, 1, rejects, associations)
+
+
+@load_app.command("records")
+def load_records(
+    file: str = typer.Argument(..., help="the records file"),
+    format: str = typer.Option(None, "--format", help=FORMAT_HELP),
+    batch_size: int = typer.Option(10_000, help=BATCH_HELP),
+    rejects: str = typer.Option(None, help=REJECTS_HELP),
+) -> None:
+    """Upsert records by id (each replaced as by PUT /records/{id})."""
+    _load("records", file, format, batch_size, rejects, None)
+
+
+@load_app.command("connections")
+def load_connections(
+    file: str = typer.Argument(..., help="the connections file"),
+    format: str = typer.Option(None, "--format", help=FORMAT_HELP),
+    batch_size: int = typer.Option(10_000, help=BATCH_HELP),
+    rejects: str = typer.Option(None, help=REJECTS_HELP),
+) -> None:
+    """Upsert connections by connection id: both edges per row or none; re-loading the same file
+    changes nothing. Records and roles must be loaded first."""
+    _load("connections", file, format, batch_size, rejects, None)

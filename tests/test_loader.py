@@ -1,0 +1,213 @@
+"""`graphsvc load`: every format into a real Neo4j, idempotent re-loads, the rejects round trip."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from neo4j import Driver
+
+from graphsvc.config import Settings
+from graphsvc.loader import Row, chunks, count_rows, read_rows
+from tests.conftest import query
+
+DATA = Path(__file__).parent / "data"
+
+
+def cli_env(settings: Settings) -> dict[str, str]:
+    return {
+        **os.environ,
+        "NEO4J_URI": settings.neo4j_uri,
+        "NEO4J_USER": settings.neo4j_user,
+        "NEO4J_PASSWORD": settings.neo4j_password.get_secret_value(),
+        "NEO4J_DATABASE": settings.neo4j_database,
+    }
+
+
+def load(settings: Settings, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "graphsvc", "load", *map(str, args)],
+        env=cli_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> Path:
+    for path in DATA.iterdir():
+        shutil.copy(path, tmp_path / path.name)
+    return tmp_path
+
+
+def graph_state(driver: Driver) -> list[dict[str, object]]:
+    """Every edge with the properties a load decides (not timestamps), in a stable order."""
+    return query(
+        driver,
+        """MATCH (a)-[e]->(b)
+           RETURN e.connection_id AS id, e.side AS side, type(e) AS type, a.id AS source,
+                  b.id AS target, e.state AS state, e.description AS description,
+                  toString(e.effective_start) AS start, toString(e.effective_end) AS end,
+                  e.record1_role_id AS role1, e.record2_role_id AS role2
+           ORDER BY id, side""",
+    )
+
+
+def test_readers_and_chunks() -> None:
+    rows = list(read_rows(DATA / "records.csv", "records", "csv"))
+    assert rows[0] == Row(
+        1,
+        {"id": "john", "type": "contact", "name": "John Doe", "attributes": {"city": "Paris"}},
+        {"id": "john", "type": "contact", "name": "John Doe", "city": "Paris", "tier": ""},
+    )
+    roles = list(read_rows(DATA / "roles.csv", "roles", "csv"))
+    assert roles[0].data["record_types"] == ["contact"] and roles[0].data["acyclic"] is True
+    connections = list(read_rows(DATA / "connections.jsonl", "connections", "jsonl"))
+    assert connections[1].data["description"] == ""
+    assert count_rows(DATA / "connections.csv", "csv") == 5
+    assert [len(c) for c in chunks(iter(connections), 2)] == [2, 2, 1]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_load_roles_records_connections_then_reload_is_unchanged(
+    fmt: str, files: Path, settings: Settings, driver: Driver
+) -> None:
+    roles = load(settings, "roles", files / f"roles.{fmt}")
+    assert roles.returncode == 0, roles.stderr
+    assert "5 created" in roles.stdout
+
+    records = load(settings, "records", files / f"records.{fmt}", "--batch-size", "2")
+    assert records.returncode == 1, records.stderr
+    assert "4 created, 0 updated, 0 unchanged, 1 failed" in records.stdout
+    assert "row 5 (bad id)" in records.stderr
+
+    connections = load(settings, "connections", files / f"connections.{fmt}", "--batch-size", "2")
+    assert connections.returncode == 1
+    assert "3 created, 0 updated, 0 unchanged, 2 failed" in connections.stdout
+    assert "record 'ghost' not found (record2_id)" in connections.stderr
+    assert "would close a loop" in connections.stderr
+    state = graph_state(driver)
+    assert [(e["id"], e["type"], e["source"]) for e in state] == [
+        ("c1", "REFERRAL", "john"),
+        ("c1", "REFERRED_BY", "jane"),
+        ("c2", "EMPLOYER", "john"),
+        ("c2", "EMPLOYEE", "acme"),
+        ("c3", "FRIEND", "jane"),
+        ("c3", "FRIEND", "bob"),
+    ]
+    assert state[4]["state"] == "inactive" and state[4]["end"] == "2021-06-30"
+    assert state[2]["start"] == "2020-01-01" and state[0]["description"] == "met at a conference"
+    [jane] = query(driver, "MATCH (n:Record {id: 'jane'}) RETURN n.tier AS tier, n.city AS city")
+    assert jane == {"tier": "gold", "city": "Oslo"}
+
+    again = load(settings, "connections", files / f"connections.{fmt}")
+    assert "0 created, 0 updated, 3 unchanged, 2 failed" in again.stdout
+    assert load(settings, "roles", files / f"roles.{fmt}").stdout.count("5 unchanged") == 1
+    assert (
+        "0 created, 0 updated, 4 unchanged"
+        in load(settings, "records", files / f"records.{fmt}").stdout
+    )
+    assert graph_state(driver) == state
+
+
+def test_rejects_round_trip_csv(files: Path, settings: Settings, driver: Driver) -> None:
+    load(settings, "roles", files / "roles.csv")
+    load(settings, "records", files / "records.csv")
+    result = load(settings, "connections", files / "connections.csv")
+    assert result.returncode == 1
+    rejects = files / "connections.rejects.csv"
+    lines = rejects.read_text().splitlines()
+    assert lines[0].endswith(",_error") and len(lines) == 3
+    assert lines[1].startswith("c4,bob,ghost,")
+
+    # Fix the rejected rows: the missing record appears, the loop is turned round.
+    fixed = rejects.read_text().replace("c5,jane,john,,referral", "c5,jane,bob,,referral")
+    rejects.write_text(fixed)
+    (files / "ghost.jsonl").write_text(
+        json.dumps({"id": "ghost", "type": "contact", "name": "Casper"}) + "\n"
+    )
+    assert load(settings, "records", files / "ghost.jsonl").returncode == 0
+    reloaded = load(settings, "connections", rejects)
+    assert reloaded.returncode == 0, reloaded.stdout + reloaded.stderr
+    assert "2 created, 0 updated, 0 unchanged, 0 failed" in reloaded.stdout
+    assert not (files / "connections.rejects.rejects.csv").exists()
+    assert len(graph_state(driver)) == 10
+
+
+def test_rejects_jsonl_keep_the_row_and_say_why(files: Path, settings: Settings) -> None:
+    load(settings, "records", files / "records.jsonl")
+    rejects = files / "records.rejects.jsonl"
+    [row] = [json.loads(line) for line in rejects.read_text().splitlines()]
+    assert row["id"] == "bad id" and row["name"] == "Broken" and "id:" in row["_error"]
+
+
+def test_dataverse_export_folds_twins(files: Path, settings: Settings, driver: Driver) -> None:
+    roles = load(
+        settings,
+        "roles",
+        files / "dataverse_connectionroles.json",
+        "--associations",
+        files / "dataverse_connectionroleassociations.json",
+    )
+    assert roles.returncode == 0, roles.stderr
+    for table in ("contacts", "accounts"):
+        result = load(settings, "records", files / f"dataverse_{table}.json")
+        assert result.returncode == 0, result.stderr
+    connections = load(
+        settings, "connections", files / "dataverse_connections.json", "--format", "dataverse"
+    )
+    assert connections.returncode == 0, connections.stderr
+    assert "4 created, 0 updated, 0 unchanged, 0 failed" in connections.stdout
+
+    state = graph_state(driver)
+    assert len(state) == 8  # four connections, two edges each: twins folded, not doubled
+    by_id = {(e["id"], e["side"]): e for e in state}
+    john, jane, bob = (f"c0000000-0000-0000-0000-00000000000{i}" for i in (1, 2, 3))
+    master = by_id[("d0000000-0000-0000-0000-000000000001", 1)]
+    assert (master["source"], master["type"], master["target"]) == (john, "REFERRAL", jane)
+    assert master["description"] == "met at a conference"
+    inactive = by_id[("d0000000-0000-0000-0000-000000000005", 1)]
+    assert inactive["state"] == "inactive" and inactive["end"] == "2021-06-30"
+    lone = by_id[
+        ("d0000000-0000-0000-0000-000000000007", 1)
+    ]  # only its non-master twin was exported
+    assert (lone["source"], lone["target"]) == (john, bob)
+    roles_in_db = query(
+        driver,
+        "MATCH (r:ConnectionRole) RETURN r.name AS name, r.category AS category, "
+        "r.reciprocal_role_id AS reciprocal ORDER BY name",
+    )
+    assert roles_in_db[0] == {
+        "name": "Employee",
+        "category": "stakeholder",
+        "reciprocal": "r0000000-0000-0000-0000-000000000004",
+    }
+    [contact] = query(
+        driver,
+        "MATCH (n:Contact {id: $id}) RETURN n.name AS name, n.emailaddress1 AS email",
+        id=jane,
+    )
+    assert contact == {"name": "Jane Doe", "email": "jane@example.com"}
+
+    again = load(settings, "connections", files / "dataverse_connections.json")
+    assert "0 created, 0 updated, 4 unchanged, 0 failed" in again.stdout
+
+
+def test_clear_errors(files: Path, settings: Settings) -> None:
+    missing = load(settings, "records", files / "nope.csv")
+    assert missing.returncode == 1 and "no such file" in missing.stderr
+    odd = files / "records.txt"
+    odd.write_text("x")
+    assert "--format" in load(settings, "records", odd).stderr
+    down = subprocess.run(
+        [sys.executable, "-m", "graphsvc", "load", "records", str(files / "records.csv")],
+        env=cli_env(settings) | {"NEO4J_URI": "bolt://127.0.0.1:1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert down.returncode == 1 and "unavailable" in down.stderr and "again" in down.stderr
