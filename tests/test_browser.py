@@ -272,6 +272,19 @@ def run_guide_slide(page: Page, slide: int, title: str, params_shown: str) -> Gr
     return GraphView(dict(nodes), captions)
 
 
+def shown_as(captions: list[str], types: list[str]) -> bool:
+    """The captions are these relationship types (the Browser cuts one short, with an ellipsis,
+    when its arrow is shorter than the word)."""
+    whole = sorted(c for c in captions if not c.endswith(("…", "...")))
+    cut = [c.rstrip("….") for c in captions if c.endswith(("…", "..."))]
+    rest = list(types)
+    for caption in whole:
+        if caption not in rest:
+            return False
+        rest.remove(caption)
+    return len(cut) == len(rest) and all(any(t.startswith(c) for t in rest) for c in cut)
+
+
 def run_in_editor(page: Page, command: str) -> None:
     page.locator("[data-testid=activeEditor] textarea").first.click()
     page.keyboard.type(command)
@@ -340,6 +353,6 @@ def test_chromium_shows_styled_graph_and_guide(settings: Settings, driver: Drive
     assert set(chain.nodes) == REFERRAL_TREE
     assert set(chain.nodes.values()) == {CONTACT_BLUE}, "contacts are not in the style's blue"
     # "Connect result nodes" is off: the chain shows its REFERRAL edges, not their reciprocals.
-    assert chain.captions == ["REFERRAL"] * (len(REFERRAL_TREE) - 1)
+    assert shown_as(chain.captions, ["REFERRAL"] * (len(REFERRAL_TREE) - 1))
     assert jane.nodes["Acme Corp"] == ACCOUNT_ORANGE, "accounts are not in the style's orange"
-    assert sorted(jane.captions) == ["EMPLOYER", "FRIEND", "REFERRAL", "REFERRAL", "REFERRED_BY"]
+    assert shown_as(jane.captions, ["EMPLOYER", "FRIEND", "REFERRAL", "REFERRAL", "REFERRED_BY"])
