@@ -3,16 +3,21 @@
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from neo4j import Driver
 
 from graphsvc.config import Settings
+from graphsvc.graph.db import create_driver
 from graphsvc.loader import Row, chunks, count_rows, read_rows
-from tests.conftest import query
+from graphsvc.neo4j_local import LocalNeo4j
+from tests.conftest import local_test_settings, query
 
 DATA = Path(__file__).parent / "data"
 
@@ -211,3 +216,130 @@ def test_clear_errors(files: Path, settings: Settings) -> None:
         timeout=120,
     )
     assert down.returncode == 1 and "unavailable" in down.stderr and "again" in down.stderr
+
+
+# -- resumability: kill the loader, or stop Neo4j, mid-load; the re-run ends as a clean run would --
+def generated(tmp_path: Path) -> Path:
+    out = tmp_path / "10k"
+    subprocess.run(
+        [sys.executable, "-m", "bench.generate", "--records", "10k", "--out", str(out)],
+        check=True,
+        capture_output=True,
+        cwd=Path(__file__).parent.parent,
+        timeout=300,
+    )
+    return out
+
+
+def expected_connections(path: Path) -> set[tuple[object, ...]]:
+    return {
+        (r.data["id"], r.data["record1_id"], r.data["record2_id"], r.data["state"])
+        for r in read_rows(path, "connections", "csv")
+    }
+
+
+def assert_clean_state(driver: Driver, path: Path) -> None:
+    """Exactly the file's connections, each with its key node and its two edges."""
+    [counts] = query(
+        driver,
+        """MATCH (k:ConnectionKey) WITH count(k) AS keys
+           MATCH ()-[e]->() RETURN keys, count(e) AS edges,
+                  count(DISTINCT e.connection_id) AS ids""",
+    )
+    expected = expected_connections(path)
+    assert counts == {"keys": len(expected), "edges": 2 * len(expected), "ids": len(expected)}
+    rows = query(
+        driver,
+        """MATCH (a)-[e {side: 1}]->(b)
+           RETURN e.connection_id AS id, a.id AS r1, b.id AS r2, e.state AS state""",
+    )
+    assert {(r["id"], r["r1"], r["r2"], r["state"]) for r in rows} == expected
+
+
+def start_connections_load(settings: Settings, path: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "graphsvc", "load", "connections", str(path), "--batch-size", "500"],
+        env=cli_env(settings),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for_some_keys(driver: Driver, process: subprocess.Popen[str]) -> int:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        [row] = query(driver, "MATCH (k:ConnectionKey) RETURN count(k) AS n")
+        if int(row["n"]) >= 1000:  # type: ignore[call-overload]
+            return int(row["n"])  # type: ignore[call-overload]
+        assert process.poll() is None, "the load ended before it could be interrupted"
+        time.sleep(0.2)
+    raise AssertionError("the load committed nothing within 120 s")
+
+
+@pytest.mark.slow
+def test_kill_9_mid_load_then_rerun(tmp_path: Path, settings: Settings, driver: Driver) -> None:
+    data = generated(tmp_path)
+    assert load(settings, "roles", data / "roles.jsonl").returncode == 0
+    assert load(settings, "records", data / "records.csv").returncode == 0
+    process = start_connections_load(settings, data / "connections.csv")
+    try:
+        committed = wait_for_some_keys(driver, process)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.communicate(timeout=60)
+    total = len(expected_connections(data / "connections.csv"))
+    assert committed < total
+    # No half pairs even at the kill: every key has both edges.
+    [half] = query(
+        driver,
+        """MATCH (k:ConnectionKey)
+           OPTIONAL MATCH ()-[e {connection_id: k.id}]->()
+           WITH k, count(e) AS edges WHERE edges <> 2 RETURN count(k) AS n""",
+    )
+    assert half == {"n": 0}
+
+    rerun = load(settings, "connections", data / "connections.csv", "--batch-size", "500")
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert f"{total} rows" in rerun.stdout and " 0 failed" in rerun.stdout
+    assert_clean_state(driver, data / "connections.csv")
+
+
+@pytest.fixture
+def own_neo4j(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, LocalNeo4j]]:
+    home = tmp_path_factory.mktemp("loader-neo4j")
+    own = local_test_settings(
+        neo4j_home=home, neo4j_bolt_port=28687, neo4j_http_port=28474, neo4j_heap="512m"
+    )
+    server = LocalNeo4j(own)
+    server.start()
+    try:
+        yield own, server
+    finally:
+        server.stop()
+
+
+@pytest.mark.slow
+def test_neo4j_stopped_mid_load_then_rerun(
+    tmp_path: Path, own_neo4j: tuple[Settings, LocalNeo4j]
+) -> None:
+    own, server = own_neo4j
+    data = generated(tmp_path)
+    assert load(own, "roles", data / "roles.jsonl").returncode == 0
+    assert load(own, "records", data / "records.csv").returncode == 0
+    with create_driver(own) as driver:
+        process = start_connections_load(own, data / "connections.csv")
+        try:
+            wait_for_some_keys(driver, process)
+            server.stop()
+            _, stderr = process.communicate(timeout=240)
+        finally:
+            if process.poll() is None:
+                process.kill()
+        assert process.returncode == 1
+        assert "unavailable" in stderr and "run the same command again" in stderr
+
+        server.start()
+        rerun = load(own, "connections", data / "connections.csv", "--batch-size", "500")
+        assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+        assert_clean_state(driver, data / "connections.csv")
