@@ -59,11 +59,13 @@ CALL (row, now) {
   }
   CALL (row, a, b, invalid, same_types) {
     WITH * WHERE invalid IS NULL AND NOT same_types AND row.acyclic2
+      AND EXISTS { (b)-[:$(row.type2)]->() }
     MATCH p = SHORTEST 1 (b)-[:$(row.type2)]->+(a)
     RETURN head(collect([n IN nodes(p) | n.id])) AS loop2
   }
   CALL (row, a, b, invalid, same_types) {
     WITH * WHERE invalid IS NULL AND NOT same_types AND row.acyclic1
+      AND EXISTS { (a)-[:$(row.type1)]->() }
     MATCH p = SHORTEST 1 (a)-[:$(row.type1)]->+(b)
     RETURN head(collect([n IN nodes(p) | n.id])) AS loop1
   }

@@ -1,0 +1,144 @@
+"""The online loader (`graphsvc load`) against the bare baseline, on the generator's output.
+
+    python -m bench.load bench/data/100k [--batch-size 10000] [--no-baseline] [--json out.json]
+
+Per run, into an emptied database (the Neo4j in the environment: NEO4J_URI, NEO4J_PASSWORD):
+1. the baseline (`bench.bulk_baseline`: plain `UNWIND ... CREATE`, no validation), unless
+   `--no-baseline`;
+2. `graphsvc load roles|records|connections` end to end, as a user runs it (process start, file
+   parse, validation, upserts), with the loader's peak RSS and Neo4j's CPU time;
+3. the same three commands again: the idempotent re-load (every row `unchanged`).
+Prints a table (edges/s counts both edges of a connection) and the loader/baseline ratio.
+"""
+
+import argparse
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.bulk_baseline import apply_schema, cpu_seconds, neo4j_pid, wipe
+from bench.bulk_baseline import load as baseline_load
+from bench.common import driver as make_driver
+from bench.common import machine
+from graphsvc.config import get_settings
+
+SUMMARY = re.compile(
+    r"(\d+) rows in [\d.]+ s \([\d,]+ rows/s\): (\d+) created, (\d+) updated, (\d+) unchanged, "
+    r"(\d+) failed"
+)
+FILES = (
+    ("roles", "roles.jsonl", 0),
+    ("records", "records.csv", 0),
+    ("connections", "connections.csv", 2),
+)
+
+
+def run_loader(data: Path, batch_size: int) -> list[dict[str, Any]]:
+    """`graphsvc load` for each file; wall time, counts, peak RSS, Neo4j CPU seconds."""
+    phases = []
+    server = neo4j_pid()
+    for kind, name, edges_per_row in FILES:
+        args = [sys.executable, "-m", "graphsvc", "load", kind, str(data / name)]
+        if kind != "roles":
+            args += ["--batch-size", str(batch_size)]
+        server_cpu = cpu_seconds(server)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        done = subprocess.run(args, capture_output=True, text=True, check=False)
+        elapsed = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        match = SUMMARY.search(done.stdout)
+        if done.returncode != 0 or not match:
+            sys.exit(f"error: graphsvc load {kind} failed:\n{done.stdout}\n{done.stderr}")
+        rows, created, updated, unchanged, failed = map(int, match.groups())
+        now = cpu_seconds(server)
+        phases.append(
+            {
+                "phase": kind,
+                "rows": rows,
+                "seconds": round(elapsed, 2),
+                "rows_per_s": round(rows / elapsed),
+                "edges_per_s": round(rows * edges_per_row / elapsed),
+                "created": created,
+                "updated": updated,
+                "unchanged": unchanged,
+                "failed": failed,
+                # ru_maxrss of children is the largest child so far: good enough per phase here.
+                "loader_max_rss_mb": round(after.ru_maxrss / 1024),
+                "loader_cpu_s": round(
+                    after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 2
+                ),
+                "srv_cpu_s": round(now - server_cpu, 2)
+                if now is not None and server_cpu is not None
+                else None,
+            }
+        )
+    return phases
+
+
+def table(title: str, phases: list[dict[str, Any]]) -> str:
+    lines = [title, f"  {'phase':12} {'rows':>10} {'s':>8} {'rows/s':>9} {'edges/s':>9}  outcome"]
+    for p in phases:
+        outcome = (
+            f"{p.get('created', '-')} created / {p.get('unchanged', '-')} unchanged / "
+            f"{p.get('failed', '-')} failed"
+            if "created" in p
+            else ""
+        )
+        lines.append(
+            f"  {p['phase']:12} {p['rows']:>10,} {p['seconds']:>8} {p['rows_per_s']:>9,} "
+            f"{p['edges_per_s']:>9,}  {outcome}"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("data", type=Path, help="a directory written by bench.generate")
+    parser.add_argument("--batch-size", type=int, default=10_000)
+    parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    settings = get_settings()
+    report: dict[str, Any] = {
+        "machine": machine(),
+        "neo4j_uri": settings.neo4j_uri,
+        "data": str(args.data),
+        "batch_size": args.batch_size,
+        "load_before": [round(x, 1) for x in os.getloadavg()],
+    }
+    with make_driver(settings) as drv:
+        if not args.no_baseline:
+            wipe(drv, batch=1000)
+            apply_schema()
+            baseline = baseline_load(drv, args.data, args.batch_size, progress=False)
+            report["baseline"] = baseline["phases"]
+            print(table("baseline (UNWIND ... CREATE, no validation)", baseline["phases"]))
+        wipe(drv, batch=1000)
+    report["loader"] = run_loader(args.data, args.batch_size)
+    print(table("graphsvc load (first load)", report["loader"]))
+    report["reload"] = run_loader(args.data, args.batch_size)
+    print(table("graphsvc load (same files again)", report["reload"]))
+    if "baseline" in report:
+        base = {p["phase"]: p for p in report["baseline"]}
+        report["ratio"] = {
+            p["phase"]: round(p["rows_per_s"] / base[p["phase"]]["rows_per_s"], 2)
+            for p in report["loader"]
+            if p["phase"] != "roles" and base[p["phase"]]["rows_per_s"]
+        }
+        print(f"loader / baseline throughput: {report['ratio']}")
+    rss = max(p["loader_max_rss_mb"] for p in report["loader"] + report["reload"])
+    print(f"loader peak RSS: {rss} MB; load average {report['load_before']} -> {os.getloadavg()}")
+    report["load_after"] = [round(x, 1) for x in os.getloadavg()]
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
