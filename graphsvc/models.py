@@ -226,3 +226,48 @@ class BatchResult(BaseModel):
     updated: int = 0
     unchanged: int = 0
     failed: list[BatchFailure] = Field(default_factory=list)
+
+
+# --- traversals ------------------------------------------------------------------------------
+class Hop(BaseModel):
+    """One connection followed from one record to the next (`to` is `from`'s `to_role`)."""
+
+    connection_id: str
+    from_id: str
+    to_id: str
+    relationship_type: str = Field(examples=["REFERRAL"])
+    from_role: RoleRef | None = Field(description="the from record's role in the connection")
+    to_role: RoleRef | None = Field(description="the to record's role: what it is to from")
+
+
+class TraversalPath(BaseModel):
+    depth: int = Field(description="number of hops")
+    records: list[Record] = Field(description="depth + 1 records, the start first; no repeats")
+    connections: list[str] = Field(description="the connection id of each hop")
+    hops: list[Hop]
+
+
+class ChainsResponse(BaseModel):
+    chains: list[TraversalPath] = Field(description="shortest first")
+    truncated: bool = Field(description="true when `limit` cut the answer")
+
+
+class PathsResponse(BaseModel):
+    paths: list[TraversalPath]
+    truncated: bool = Field(description="true when `limit` cut the answer")
+
+
+class ReachResponse(BaseModel):
+    per_depth: list[int] = Field(
+        description="distinct records first reached at depth 1, 2, ... (to the deepest reached)"
+    )
+    total: int
+    upline: list[Record] = Field(
+        description="the chain back to the root through the reciprocal role, nearest first"
+    )
+
+
+class NetworkResponse(BaseModel):
+    nodes: list[Record] = Field(description="the start first, then nearest first")
+    edges: list[Hop] = Field(description="each connection between two nodes once")
+    truncated: bool = Field(description="true when `limit` cut the nodes")

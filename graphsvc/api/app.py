@@ -10,7 +10,7 @@ from neo4j import AsyncDriver
 from neo4j.exceptions import Neo4jError, ServiceUnavailable, SessionExpired
 
 from graphsvc import __version__
-from graphsvc.api import batch, browser, connections, health, records, roles
+from graphsvc.api import batch, browser, connections, health, records, roles, traversals
 from graphsvc.api.errors import document_errors, install_error_handlers
 from graphsvc.api.security import BodyLimit, parse_keys, require_key
 from graphsvc.config import Settings, get_settings
@@ -74,4 +74,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(connections.router)
     app.include_router(batch.router)
     app.include_router(browser.router)
+    app.include_router(traversals.router)
     return app

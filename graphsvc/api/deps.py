@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Depends, Request
 
 from graphsvc.graph.repository import Repository
+from graphsvc.graph.traversals import Traversals
 
 if TYPE_CHECKING:
     from graphsvc.api.app import Database
@@ -24,3 +25,11 @@ def get_repository(request: Request) -> Repository:
 
 
 RepositoryDep = Annotated[Repository, Depends(get_repository)]
+
+
+def get_traversals(request: Request) -> Traversals:
+    db = request.app.state.db
+    return Traversals(db.driver, db.database, timeout=request.app.state.query_timeout)
+
+
+TraversalsDep = Annotated[Traversals, Depends(get_traversals)]

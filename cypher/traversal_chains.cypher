@@ -1,0 +1,23 @@
+// Chains: simple paths (no record twice) from a record along edges of one relationship type,
+// outward only (each connection also has its reverse edge), min_depth..max_depth hops, every hop
+// filtered by state and as_of. The `10` after `/*max_depth*/` is replaced by the validated
+// max_depth (an integer 1..10) before the query runs, because hop bounds cannot be parameters and
+// a length filter after the pattern does not prune the expansion.
+// :params {id: "c0000000", type: "REFERRAL", min_depth: 1, limit: 101, state: "active", as_of: null}
+MATCH (start:Record {id: $id})
+OPTIONAL CALL (start) {
+  MATCH p = (start)(()-[r WHERE type(r) = $type
+                         AND ($state IS NULL OR r.state = $state)
+                         AND ($as_of IS NULL OR ((r.effective_start IS NULL OR r.effective_start <= $as_of)
+                                                 AND (r.effective_end IS NULL OR r.effective_end >= $as_of)))
+                   ]->()){1,/*max_depth*/10}()
+  WHERE length(p) >= $min_depth AND all(n IN nodes(p) WHERE single(m IN nodes(p) WHERE m = n))
+  WITH p LIMIT $limit
+  WITH collect(p) AS paths
+  RETURN [p IN paths | {
+           records: [n IN nodes(p) | n.id],
+           hops: [r IN relationships(p) | [r.connection_id, type(r), r.side, r.record1_role_id, r.record2_role_id]]
+         }] AS chains,
+         COLLECT { UNWIND paths AS p UNWIND nodes(p)[1..] AS n WITH DISTINCT n RETURN properties(n) } AS records
+}
+RETURN properties(start) AS start, chains, records

@@ -1,0 +1,34 @@
+// Network: the records within max_depth hops of a record along outgoing edges of the given types
+// ($types null: any), nearest first and capped at $limit records (the start included), and every
+// matching edge between two of them (the caller keeps each connection once). Every hop is
+// filtered by state and as_of. A breadth-first search written out as a reduce over depths (see
+// traversal_reach.cypher) that stops expanding once more than $limit records are seen, which
+// also tells whether the cap cut the answer.
+// :params {id: "c0000000", max_depth: 2, types: null, state: "active", as_of: null, limit: 300}
+MATCH (start:Record {id: $id})
+WITH reduce(acc = {seen: [start], frontier: [start]}, depth IN range(1, $max_depth) |
+  CASE WHEN size(acc.frontier) = 0 OR size(acc.seen) > $limit THEN acc ELSE
+    [next IN [COLLECT {
+       UNWIND acc.frontier AS f
+       MATCH (f)-[r WHERE ($types IS NULL OR type(r) IN $types)
+                     AND ($state IS NULL OR r.state = $state)
+                     AND ($as_of IS NULL OR ((r.effective_start IS NULL OR r.effective_start <= $as_of)
+                                             AND (r.effective_end IS NULL OR r.effective_end >= $as_of)))
+                ]->(x)
+       WHERE NOT x IN acc.seen
+       RETURN DISTINCT x
+     }] | {seen: acc.seen + next, frontier: next}][0]
+  END
+).seen AS seen
+WITH size(seen) > $limit AS truncated, seen[0..$limit] AS kept
+CALL (kept) {
+  UNWIND kept AS a
+  MATCH (a)-[r WHERE ($types IS NULL OR type(r) IN $types)
+                AND ($state IS NULL OR r.state = $state)
+                AND ($as_of IS NULL OR ((r.effective_start IS NULL OR r.effective_start <= $as_of)
+                                        AND (r.effective_end IS NULL OR r.effective_end >= $as_of)))
+         ]->(b)
+  WHERE b IN kept
+  RETURN collect([r.connection_id, a.id, b.id, type(r), r.side, r.record1_role_id, r.record2_role_id]) AS edges
+}
+RETURN truncated, [n IN kept | properties(n)] AS records, edges
