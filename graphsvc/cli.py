@@ -1,12 +1,18 @@
 """The `graphsvc` command: serve, demo, neo4j start|stop|status, schema apply."""
 
 import asyncio
+import re
+import time
 
 import typer
 import uvicorn
+from neo4j.exceptions import ServiceUnavailable
 
+from graphsvc.api.security import SCOPES, digest, new_key, parse_keys
 from graphsvc.config import get_settings
 from graphsvc.demo import load_demo
+from graphsvc.graph.check import Report, audit
+from graphsvc.graph.check import repair as repair_graph
 from graphsvc.graph.db import apply_schema_async, create_async_driver
 from graphsvc.graph.repository import Repository
 from graphsvc.neo4j_local import LauncherError, LocalNeo4j
@@ -118,16 +124,61 @@ def demo() -> None:
 def serve(
     host: str = typer.Option(None, help="bind address (default GRAPHSVC_HOST or 127.0.0.1)"),
     port: int = typer.Option(None, help="port (default GRAPHSVC_PORT or 8000)"),
+    workers: int = typer.Option(1, help="uvicorn worker processes (Neo4j needs cores too)"),
 ) -> None:
     """Run the HTTP API with uvicorn."""
     settings = get_settings()
     host, port = host or settings.host, port or settings.port
+    try:
+        keys = parse_keys(settings.api_keys)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    if not keys:
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            typer.secho(
+                f"no API keys configured (GRAPHSVC_API_KEYS): binding to 127.0.0.1, "
+                f"not {host}; create one with `graphsvc keys create`",
+                fg="yellow",
+            )
+        else:
+            typer.echo("no API keys configured: the API is open, on 127.0.0.1 only")
+        host = "127.0.0.1"
+    else:
+        typer.echo(f"API keys required ({len(keys)} configured)")
     typer.echo(f"graphsvc API:  http://{host}:{port}/docs")
     typer.echo(
         f"Neo4j Browser: http://127.0.0.1:{settings.neo4j_http_port}/browser/ "
         f"(user {settings.neo4j_user})"
     )
-    uvicorn.run("graphsvc.api.app:create_app", factory=True, host=host, port=port, log_level="info")
+    uvicorn.run(
+        "graphsvc.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
+
+
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("create")
+def keys_create(
+    name: str = typer.Option(..., help="who or what uses the key (letters, digits, - _)"),
+    scope: str = typer.Option("read", help="read (GET only) or write (everything)"),
+) -> None:
+    """Make a new API key: prints the key once, and the settings entry that stores its hash."""
+    if scope not in SCOPES:
+        raise fail(f"--scope must be read or write, not '{scope}'")
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name):
+        raise fail("--name must be 1-64 letters, digits, - or _")
+    key = new_key()
+    entry = f"{name}:{scope}:{digest(key)}"
+    typer.echo(f"key (shown once, keep it secret): {key}")
+    typer.echo("add this entry to GRAPHSVC_API_KEYS (comma-separated), e.g. in .env:")
+    typer.echo(f"GRAPHSVC_API_KEYS={entry}")
 
 
 # --- load ---------------------------------------------------------------------------------------
@@ -295,3 +346,45 @@ def load_connections(
     """Upsert connections by connection id: both edges per row or none; re-loading the same file
     changes nothing. Records and roles must be loaded first."""
     _load("connections", file, format, batch_size, rejects, None)
+
+
+@app.command()
+def check(
+    repair: bool = typer.Option(False, "--repair", help="rebuild or remove broken connections"),
+) -> None:
+    """Audit every connection (both edges, matching properties, roles); exit 1 if any problem stays."""
+    settings = get_settings()
+
+    async def run() -> Report:
+        driver = create_async_driver(settings)
+        try:
+            report = await audit(driver, settings.neo4j_database)
+            if repair and report.problems:
+                report = await repair_graph(driver, settings.neo4j_database, report)
+            return report
+        finally:
+            await driver.close()
+
+    started = time.monotonic()
+    try:
+        report = asyncio.run(run())
+    except (ServiceUnavailable, OSError) as exc:
+        raise fail(f"Neo4j at {settings.neo4j_uri} is unreachable: {exc}") from None
+    elapsed = time.monotonic() - started
+    typer.echo(
+        f"checked {report.connections_checked} connections in {elapsed:.1f}s: "
+        f"{len(report.problems)} problem(s)"
+    )
+    for what, count in sorted(report.counts().items()):
+        typer.echo(f"  {count:>8}  {what}")
+    for problem in report.problems[:20]:
+        typer.echo(f"  - {problem.connection_id or '-'}: {problem.what}")
+    if repair:
+        typer.echo(
+            f"repaired {len(report.repaired)}, removed {len(report.removed)}, "
+            f"left {len(report.left)}"
+        )
+        for problem in report.left[:20]:
+            typer.echo(f"  left: {problem.connection_id or '-'}: {problem.what}")
+    if report.problems and not (repair and not report.left):
+        raise typer.Exit(1)
