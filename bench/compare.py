@@ -1,0 +1,670 @@
+"""graphsvc side by side with a tuned PostgreSQL, and its own layers against each other.
+
+    python -m bench.compare bench/data/100k --load-neo4j          # my Neo4j: wipe + bulk load
+    python -m bench.compare bench/data/1m --budget 20 --json out.json   # Neo4j already loaded
+
+For one generated data set: loads it into PostgreSQL with COPY (timed; `bench/postgres.py`
+starts the server), optionally into the Neo4j of the environment with the bare UNWIND loader
+(`bench/bulk_baseline.py`, timed), checks that every operation returns the same result in
+PostgreSQL, through the driver, through the repository and through the HTTP API for every start
+record, then times each operation per layer:
+
+- `pg`: the SQL in bench/sql through psycopg (one connection, prepared statements),
+- `driver`: the service's Cypher file through the async driver (`execute_query`, READ routing),
+- `repo`: the repository call the API route makes,
+- `api`: `GET` on `graphsvc serve` measured by `wrk` over loopback, 1 connection (latency) and
+  8 connections (throughput), with 1 and 2 uvicorn workers, and the workers' peak RSS.
+
+Every layer times the same start records (the first n of `starts.json` that fit the budget), after
+one warm-up pass: the numbers are warm (page cache and buffer pool hot, plans cached).
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import psycopg
+from neo4j import AsyncDriver, RoutingControl
+
+from bench import postgres
+from bench.common import machine, percentile, read_jsonl, relationship_type, starts
+from graphsvc import cypher
+from graphsvc.config import get_settings
+from graphsvc.errors import NotFoundError
+from graphsvc.graph.db import create_async_driver
+from graphsvc.graph.repository import Repository
+from graphsvc.graph.traversals import Traversals
+
+CHAIN_LIMIT = 1000
+RELATED_LIMIT = 100
+API_PORT = int(os.environ.get("GRAPHSVC_BENCH_API_PORT", "48801"))
+Result = Any
+
+
+@dataclass
+class Op:
+    """One operation at one depth, and the start records (or pairs) it runs from."""
+
+    name: str
+    kind: str  # related | chains | reach | shortest
+    role: str | None  # a role id; None: every role
+    depth: int
+    cases: list[dict[str, str]]
+
+
+@dataclass
+class Timing:
+    ms: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "p50_ms": round(percentile(self.ms, 50), 3),
+            "p95_ms": round(percentile(self.ms, 95), 3),
+            "qps": round(len(self.ms) / self.seconds, 1) if self.seconds else 0.0,
+            "n": len(self.ms),
+        }
+
+
+def operations(data: Path) -> list[Op]:
+    s = starts(data)
+    roots, employees, rnd = s["referral_roots"], s["big_account_employees"], s["random"]
+    pairs = [{"from": a, "to": b} for a, b in zip(rnd, rnd[1:] + employees[:1], strict=True)]
+    pairs += [{"from": e, "to": r} for e, r in zip(employees[:10], rnd[::-1], strict=False)]
+    ids = [{"id": i} for i in roots]
+    return [
+        Op("related referral", "related", "referral", 1, ids),
+        Op("related employee", "related", "employee", 1, [{"id": a} for a in s["big_accounts"]]),
+        *(Op(f"chains d{d}", "chains", "referral", d, ids) for d in (2, 4, 6)),
+        *(
+            Op(f"reach all d{d}", "reach", None, d, [{"id": e} for e in employees])
+            for d in (3, 4, 6)
+        ),
+        Op("reach referral d6", "reach", "referral", 6, ids),
+        Op("shortest d6", "shortest", None, 6, pairs),
+    ]
+
+
+# -- PostgreSQL ---------------------------------------------------------------------------------
+class Pg:
+    def __init__(self, roles: list[dict[str, Any]]) -> None:
+        self.conn = postgres.connect()
+        self.all_roles = [r["id"] for r in roles]
+        self.reciprocal = {r["id"]: r["reciprocal_role_id"] for r in roles}
+        self.sql = {
+            name: postgres.sql(name)
+            for name in ("related", "chains", "reach_bfs", "upline", "shortest")
+        }
+
+    async def arun(self, op: Op, case: dict[str, str]) -> Result:
+        return self.run(op, case)
+
+    def run(self, op: Op, case: dict[str, str], limit: int = CHAIN_LIMIT) -> Result:
+        roles = [op.role] if op.role else self.all_roles
+        q = self.conn.execute
+        if op.kind == "related":
+            rows = q(
+                self.sql["related"], {"id": case["id"], "role": op.role, "limit": RELATED_LIMIT}
+            ).fetchall()
+            return [(r[0], r[8]) for r in rows]
+        if op.kind == "chains":
+            params = {
+                "id": case["id"],
+                "role": op.role,
+                "min_depth": 1,
+                "max_depth": op.depth,
+                "limit": limit,
+            }
+            chains, _records = q(self.sql["chains"], params).fetchone() or ([], [])
+            return {tuple(path) for path, _conns in chains}
+        if op.kind == "reach":
+            row = q(
+                self.sql["reach_bfs"], {"id": case["id"], "roles": roles, "max_depth": op.depth}
+            ).fetchone()
+            upline: list[str] = []
+            if op.role:
+                up = q(
+                    self.sql["upline"], {"id": case["id"], "role": self.reciprocal[op.role]}
+                ).fetchone()
+                upline = [r[0] for r in (up[0] if up else [])]
+            return (list(row[0]) if row else [], upline)
+        pair: dict[str, Any] = {"from": case["from"], "to": case["to"], "roles": roles}
+        row = q(self.sql["shortest"], {**pair, "max_depth": op.depth}).fetchone()
+        return None if row is None else len(row[0]) - 1
+
+
+# -- Neo4j: the Cypher through the driver, the repository, the API ------------------------------
+def with_depth(name: str, depth: int) -> str:
+    return cypher.load(name).replace("/*max_depth*/10", str(depth))
+
+
+class Neo:
+    def __init__(self, driver: AsyncDriver, database: str, roles: list[dict[str, Any]]) -> None:
+        self.driver = driver
+        self.database = database
+        self.types = {r["id"]: relationship_type(r["name"]) for r in roles}
+        self.names = {r["id"]: r["name"] for r in roles}
+        self.reciprocal = {r["id"]: r["reciprocal_role_id"] for r in roles}
+
+    async def _query(self, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        records, _, _ = await self.driver.execute_query(
+            query,
+            params,
+            database_=self.database,
+            routing_=RoutingControl.READ,
+        )
+        return [r.data() for r in records]
+
+    async def run(self, op: Op, case: dict[str, str], limit: int = CHAIN_LIMIT) -> Result:
+        state: dict[str, Any] = {"state": "active", "as_of": None}
+        if op.kind == "related":
+            params = {
+                "id": case["id"],
+                "relationship_type": self.types[op.role or ""],
+                "record_type": None,
+                "after": "",
+                "limit": RELATED_LIMIT + 1,
+                **state,
+            }
+            rows = await self._query(cypher.load("record_connections"), params)
+            return [(r["edge"]["connection_id"], r["record"]["id"]) for r in rows[:RELATED_LIMIT]]
+        if op.kind == "chains":
+            params = {
+                "id": case["id"],
+                "type": self.types[op.role or ""],
+                "min_depth": 1,
+                "limit": limit,
+                **state,
+            }
+            rows = await self._query(with_depth("traversal_chains", op.depth), params)
+            return {tuple(c["records"]) for c in rows[0]["chains"] or []}
+        if op.kind == "reach":
+            params = {
+                "id": case["id"],
+                "types": [self.types[op.role]] if op.role else None,
+                "upline_type": self.types[self.reciprocal[op.role]] if op.role else None,
+                **state,
+            }
+            rows = await self._query(
+                cypher.load("traversal_reach"), {**params, "max_depth": op.depth}
+            )
+            per_depth = list(rows[0]["per_depth"])
+            while per_depth and per_depth[-1] == 0:
+                per_depth.pop()
+            return (per_depth, [r["id"] for r in rows[0]["upline"]])
+        params = {"from": case["from"], "to": case["to"], "types": None, "limit": 1, **state}
+        rows = await self._query(with_depth("traversal_shortest", op.depth), params)
+        paths = rows[0]["paths"]
+        return len(paths[0]["records"]) - 1 if paths else None
+
+
+class Repo:
+    """The repository calls the API routes make (the same objects, the same arguments)."""
+
+    def __init__(self, driver: AsyncDriver, database: str, neo: Neo, timeout: float) -> None:
+        self.repo = Repository(driver, database)
+        self.traversals = Traversals(driver, database, timeout=timeout)
+        self.neo = neo
+
+    def supports(self, op: Op) -> bool:
+        return True
+
+    async def run(self, op: Op, case: dict[str, str]) -> Result:
+        if op.kind == "related":
+            page = await self.repo.record_connections(
+                case["id"], self.neo.names[op.role or ""], None, "active", None, RELATED_LIMIT, None
+            )
+            return [(item.connection_id, item.record.id) for item in page.items]
+        if op.kind == "chains":
+            chains = await self.traversals.chains(
+                case["id"], op.role or "", max_depth=op.depth, limit=CHAIN_LIMIT
+            )
+            return {tuple(r.id for r in c.records) for c in chains.chains}
+        if op.kind == "reach":
+            reach = await self.traversals.reach(case["id"], op.role, max_depth=op.depth)
+            return (reach.per_depth, [r.id for r in reach.upline])
+        try:
+            paths = await self.traversals.shortest(case["from"], case["to"], max_depth=op.depth)
+        except NotFoundError:
+            return None
+        return paths.paths[0].depth
+
+
+def api_path(op: Op, case: dict[str, str], neo: Neo) -> str:
+    if op.kind == "related":
+        query = {"role": op.role, "limit": RELATED_LIMIT}
+        return f"/records/{case['id']}/connections?{urlencode(query)}"
+    if op.kind == "chains":
+        query = {"role": op.role, "max_depth": op.depth, "limit": CHAIN_LIMIT}
+        return f"/records/{case['id']}/chains?{urlencode(query)}"
+    if op.kind == "reach":
+        query = {"max_depth": op.depth, **({"role": op.role} if op.role else {})}
+        return f"/records/{case['id']}/reach?{urlencode(query)}"
+    query = {"from": case["from"], "to": case["to"], "max_depth": op.depth}
+    return f"/paths/shortest?{urlencode(query)}"
+
+
+def api_result(op: Op, status: int, body: dict[str, Any]) -> Result:
+    if op.kind == "related":
+        return [(i["connection_id"], i["record"]["id"]) for i in body["items"]]
+    if op.kind == "chains":
+        return {tuple(r["id"] for r in c["records"]) for c in body["chains"]}
+    if op.kind == "reach":
+        return (list(body["per_depth"]), [r["id"] for r in body.get("upline", [])])
+    if status == 404:
+        return None
+    return int(body["paths"][0]["depth"])
+
+
+# -- checks and timings -------------------------------------------------------------------------
+def same(op: Op, expected: Result, got: Result, full: Result) -> bool:
+    """Equal results; a chain list cut at the limit only has to have as many, all real chains."""
+    if op.kind == "chains" and len(expected) >= CHAIN_LIMIT:
+        return bool(len(got) == len(expected) and got <= full)
+    return bool(expected == got)
+
+
+Run = Callable[[Op, dict[str, str]], Awaitable[Result]]
+
+
+async def time_layer(run: Run, op: Op, cases: list[dict[str, str]], rounds: int) -> Timing:
+    timing = Timing()
+    started = time.perf_counter()
+    for _ in range(rounds):
+        for case in cases:
+            t0 = time.perf_counter()
+            await run(op, case)
+            timing.ms.append((time.perf_counter() - t0) * 1000)
+    timing.seconds = time.perf_counter() - started
+    return timing
+
+
+WRK_SCRIPT = """
+local paths = {%s}
+local i = math.random(#paths)
+request = function()
+  i = i %% #paths + 1
+  return wrk.format("GET", paths[i])
+end
+done = function(summary, latency, requests)
+  io.write(string.format('WRK {"requests": %%d, "duration_us": %%d, "p50_us": %%d, "p95_us": %%d, ' ..
+    '"errors": %%d, "non2xx": %%d}\\n', summary.requests, summary.duration, latency:percentile(50),
+    latency:percentile(95), summary.errors.connect + summary.errors.read + summary.errors.write +
+    summary.errors.timeout, summary.errors.status))
+end
+"""
+
+
+class Api:
+    """`graphsvc serve` with n workers, on loopback, for the Neo4j of the environment."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.base = f"http://127.0.0.1:{API_PORT}"
+
+    def __enter__(self) -> "Api":
+        graphsvc = str(Path(sys.executable).with_name("graphsvc"))
+        env = {**os.environ, "GRAPHSVC_API_KEYS": ""}
+        self.proc = subprocess.Popen(
+            [graphsvc, "serve", "--port", str(API_PORT), "--workers", str(self.workers)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.base + "/ready", timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        self.__exit__()
+        raise RuntimeError("the API did not become ready in 60 s")
+
+    def __exit__(self, *_: object) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, 15)
+            self.proc.wait(timeout=30)
+
+    def worker_pids(self) -> list[int]:
+        """The processes that serve requests: the server itself, or uvicorn's worker children
+        (not the supervisor, nor multiprocessing's small helper)."""
+        assert self.proc is not None
+        if self.workers == 1:
+            return [self.proc.pid]
+        out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True)
+        return [int(p) for p in out.stdout.split() if _rss_mb(int(p)) > 30]
+
+    def wrk(self, paths: list[str], connections: int, seconds: float) -> dict[str, Any]:
+        script = WRK_SCRIPT % ", ".join(json.dumps(p) for p in paths)
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+            f.write(script)
+        peak: dict[int, float] = {}
+        stop = threading.Event()
+
+        def sample() -> None:
+            while not stop.wait(0.25):
+                for pid in self.worker_pids():
+                    peak[pid] = max(peak.get(pid, 0.0), _rss_mb(pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        try:
+            out = subprocess.run(
+                [
+                    "wrk",
+                    "-t",
+                    str(min(2, connections)),
+                    "-c",
+                    str(connections),
+                    "-d",
+                    f"{round(seconds)}s",
+                    "--timeout",
+                    "60s",
+                    "-s",
+                    f.name,
+                    self.base,
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+        finally:
+            stop.set()
+            sampler.join()
+            os.unlink(f.name)
+        line = next(x for x in out.stdout.splitlines() if x.startswith("WRK "))
+        r = json.loads(line[4:])
+        return {
+            "p50_ms": round(r["p50_us"] / 1000, 3),
+            "p95_ms": round(r["p95_us"] / 1000, 3),
+            "qps": round(r["requests"] / (r["duration_us"] / 1e6), 1),
+            "n": r["requests"],
+            "errors": r["errors"],
+            "non2xx": r["non2xx"],
+            "rss_mb_max_per_worker": round(max(peak.values(), default=0.0), 1),
+        }
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+# -- the run ------------------------------------------------------------------------------------
+async def check_and_time(args: argparse.Namespace, report: dict[str, Any]) -> None:
+    data: Path = args.data
+    roles = read_jsonl(data / "roles.jsonl")
+    settings = get_settings()
+    driver = create_async_driver(settings)
+    pg = Pg(roles)
+    neo = Neo(driver, settings.neo4j_database, roles)
+    repo = Repo(driver, settings.neo4j_database, neo, settings.query_timeout)
+    ops = [op for op in operations(data) if not args.only or any(o in op.name for o in args.only)]
+    results: list[dict[str, Any]] = report.setdefault("operations", [])
+    plans: list[tuple[Op, list[dict[str, str]], int]] = []
+    try:
+        for op in ops:
+            entry: dict[str, Any] = {"op": op.name, "mismatches": []}
+            results.append(entry)
+            # Check (and warm up): PostgreSQL's full answer against the driver and the repository.
+            pg_ms: list[float] = []
+            for case in op.cases:
+                t0 = time.perf_counter()
+                expected = pg.run(op, case)
+                pg_ms.append((time.perf_counter() - t0) * 1000)
+                full = pg.run(op, case, limit=10**7) if op.kind == "chains" else None
+                for layer, call in neo4j_layers(op, neo, repo).items():
+                    got = await call(op, case)
+                    if not same(op, expected, got, full):
+                        entry["mismatches"].append(
+                            {"layer": layer, "case": case, "pg": _show(expected), layer: _show(got)}
+                        )
+            entry["result_size"] = _size(expected)
+            # As many cases as fit the budget at PostgreSQL's or the driver's pace, whichever is slower.
+            t0 = time.perf_counter()
+            for case in op.cases:
+                await neo.run(op, case)
+            per_case = max(sum(pg_ms), (time.perf_counter() - t0) * 1000) / len(op.cases) / 1000
+            n = max(3, min(len(op.cases), int(args.budget / max(per_case, 1e-6))))
+            cases = op.cases[:n]
+            rounds = max(1, min(args.rounds, int(args.budget / max(per_case * n, 1e-6))))
+            entry["cases"], entry["rounds"] = n, rounds
+            print(
+                f"{op.name}: {len(entry['mismatches'])} mismatches, timing {n} cases x {rounds}",
+                file=sys.stderr,
+            )
+            entry["pg"] = (await time_layer(pg.arun, op, cases, rounds)).summary()
+            for layer, call in neo4j_layers(op, neo, repo).items():
+                entry[layer] = (await time_layer(call, op, cases, rounds)).summary()
+            plans.append((op, cases, rounds))
+    finally:
+        await driver.close()
+        pg.conn.close()
+    if args.api_workers:
+        run_api(args, plans, neo, results)
+
+
+def neo4j_layers(op: Op, neo: "Neo", repo: "Repo") -> dict[str, Run]:
+    layers: dict[str, Run] = {"driver": neo.run}
+    if repo.supports(op):
+        layers["repo"] = repo.run
+    return layers
+
+
+def run_api(
+    args: argparse.Namespace,
+    plans: list[tuple[Op, list[dict[str, str]], int]],
+    neo: Neo,
+    results: list[dict[str, Any]],
+) -> None:
+    by_name = {e["op"]: e for e in results}
+    for workers in args.api_workers:
+        with Api(workers) as api, httpx.Client(base_url=api.base, timeout=120) as client:
+            for op, cases, _rounds in plans:
+                entry = by_name[op.name]
+                paths = [api_path(op, c, neo) for c in cases]
+                if workers == args.api_workers[0]:
+                    pg = Pg(read_jsonl(args.data / "roles.jsonl"))
+                    for case, path in zip(cases, paths, strict=True):
+                        response = client.get(path)
+                        if response.status_code not in (200, 404):
+                            entry["mismatches"].append(
+                                {
+                                    "layer": "api",
+                                    "case": case,
+                                    "status": response.status_code,
+                                    "body": response.text[:300],
+                                }
+                            )
+                            continue
+                        got = api_result(op, response.status_code, response.json())
+                        expected = pg.run(op, case)
+                        full = pg.run(op, case, limit=10**7) if op.kind == "chains" else None
+                        if not same(op, expected, got, full):
+                            entry["mismatches"].append(
+                                {
+                                    "layer": "api",
+                                    "case": case,
+                                    "pg": _show(expected),
+                                    "api": _show(got),
+                                }
+                            )
+                    pg.conn.close()
+                seconds = args.api_seconds
+                entry[f"api_w{workers}_c1"] = api.wrk(paths, 1, seconds)
+                entry[f"api_w{workers}_c8"] = api.wrk(paths, 8, seconds)
+                print(
+                    f"{op.name}: api w{workers} {entry[f'api_w{workers}_c1']['p50_ms']} ms",
+                    file=sys.stderr,
+                )
+
+
+def _show(result: Result) -> Any:
+    if isinstance(result, set):
+        return {"count": len(result), "sample": sorted(result)[:3]}
+    return result
+
+
+def _size(result: Result) -> Any:
+    if isinstance(result, (set, list)) and not (
+        isinstance(result, list) and result and isinstance(result[0], int)
+    ):
+        return len(result)
+    if isinstance(result, tuple):
+        return sum(result[0])
+    return result
+
+
+def ratios(entry: dict[str, Any]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    pg = entry.get("pg", {}).get("p50_ms")
+    drv = entry.get("driver", {}).get("p50_ms")
+    api = entry.get("api_w1_c1", {}).get("p50_ms")
+    if pg and drv:
+        out["driver/pg"] = round(drv / pg, 2)
+    if pg and api:
+        out["api/pg"] = round(api / pg, 2)
+    if drv and api:
+        out["api/driver"] = round(api / drv, 2)
+    if drv and entry.get("repo"):
+        out["repo/driver"] = round(entry["repo"]["p50_ms"] / drv, 2)
+    return out
+
+
+def table(report: dict[str, Any]) -> str:
+    """The markdown table of one run: p50/p95 ms per layer and the ratios."""
+    head = (
+        "| operation | size | PG p50/p95 | driver p50/p95 | repo p50/p95 | API c1 p50/p95 (w1) | "
+        "API c8 qps w1 / w2 | RSS MB | graphsvc÷PG | API÷driver |"
+    )
+    lines = [head, "|" + "---|" * 10]
+
+    def pp(e: dict[str, Any], k: str) -> str:
+        v = e.get(k)
+        return f"{v['p50_ms']:.2f} / {v['p95_ms']:.2f}" if v else "-"
+
+    for e in report["operations"]:
+        r = ratios(e)
+        c8 = " / ".join(str(e[k]["qps"]) if k in e else "-" for k in ("api_w1_c8", "api_w2_c8"))
+        rss = max(
+            (e[k]["rss_mb_max_per_worker"] for k in e if k.startswith("api_") and "c8" in k),
+            default=0,
+        )
+        flag = " ⚠ mismatch" if e["mismatches"] else ""
+        lines.append(
+            f"| {e['op']}{flag} | {e.get('result_size', '')} | {pp(e, 'pg')} | {pp(e, 'driver')} | {pp(e, 'repo')} "
+            f"| {pp(e, 'api_w1_c1')} | {c8} | {rss or '-'} | {r.get('api/pg', r.get('driver/pg', '-'))} "
+            f"| {r.get('api/driver', '-')} |"
+        )
+    return "\n".join(lines)
+
+
+def uptime() -> str:
+    return Path("/proc/loadavg").read_text().split(" ", 3)[:3].__str__()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("data", type=Path, help="a directory written by bench.generate")
+    parser.add_argument(
+        "--load-neo4j",
+        action="store_true",
+        help="wipe the Neo4j of the environment and bulk load it",
+    )
+    parser.add_argument(
+        "--skip-pg-load", action="store_true", help="PostgreSQL already holds this data"
+    )
+    parser.add_argument(
+        "--budget", type=float, default=6.0, help="seconds per operation and layer (default 6)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="at most this many passes over the cases"
+    )
+    parser.add_argument(
+        "--api-workers",
+        default="1,2",
+        help="uvicorn worker counts to time the API with ('' for none)",
+    )
+    parser.add_argument("--api-seconds", type=float, default=5.0, help="seconds per wrk run")
+    parser.add_argument(
+        "--only", nargs="*", help="only operations whose name contains one of these"
+    )
+    parser.add_argument("--json", type=Path, help="also write the report here")
+    args = parser.parse_args(argv)
+    args.api_workers = [int(w) for w in args.api_workers.split(",") if w.strip()]
+    if args.api_workers and not shutil.which("wrk"):
+        sys.exit("wrk is not installed: apt-get install -y wrk (or --api-workers '')")
+
+    manifest = json.loads((args.data / "manifest.json").read_text())
+    report: dict[str, Any] = {
+        "data": str(args.data),
+        "records": manifest["records"],
+        "connections": manifest["connections"],
+        "machine": machine(),
+        "load_before": uptime(),
+        "postgres": None,
+        "neo4j_uri": get_settings().neo4j_uri,
+    }
+    postgres.start()
+    report["postgres"] = postgres.version()
+    if not args.skip_pg_load:
+        report["pg_load"] = postgres.load(args.data)
+        print(f"PostgreSQL COPY: {report['pg_load']}", file=sys.stderr)
+    if args.load_neo4j:
+        report["neo4j_load"] = neo4j_load(args.data)
+    with psycopg.connect(postgres.dsn()) as conn:
+        conn.execute(
+            "SELECT pg_prewarm(c.oid) FROM pg_class c WHERE c.relname IN ('records', 'connections', 'connections_from', 'connections_to', 'records_pkey')"
+        ) if _has_prewarm(conn) else None
+    asyncio.run(check_and_time(args, report))
+    report["load_after"] = uptime()
+    print(table(report))
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1, default=str) + "\n")
+
+
+def _has_prewarm(conn: psycopg.Connection[Any]) -> bool:
+    try:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+        conn.commit()
+        return True
+    except psycopg.Error:
+        conn.rollback()
+        return False
+
+
+def neo4j_load(data: Path) -> dict[str, Any]:
+    """Wipe the Neo4j of the environment and load `data` with the bare UNWIND loader (timed)."""
+    from bench import bulk_baseline, common
+
+    with common.driver(get_settings()) as drv:
+        bulk_baseline.wipe(drv)
+        bulk_baseline.apply_schema()
+        result = bulk_baseline.load(drv, data, 10_000, progress=False)
+    return result
+
+
+if __name__ == "__main__":
+    main()
