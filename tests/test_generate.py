@@ -12,6 +12,7 @@ import pytest
 from bench.generate import (
     CONNECTION_COLUMNS,
     RECORD_COLUMNS,
+    ConnectionRow,
     Dataset,
     generate,
     parse_count,
@@ -24,6 +25,11 @@ RECORDS = 20_000
 @pytest.fixture(scope="module")
 def dataset() -> Dataset:
     return generate(RECORDS, seed=7)
+
+
+@pytest.fixture(scope="module")
+def connections(dataset: Dataset) -> list[ConnectionRow]:
+    return list(dataset.connection_rows())
 
 
 @pytest.fixture(scope="module")
@@ -101,11 +107,10 @@ def test_roles_are_reciprocal_with_the_fixed_ids(dataset: Dataset) -> None:
     assert roles["employee"]["record_types"] == ["contact"]
 
 
-def test_shape_and_degree(dataset: Dataset) -> None:
+def test_shape_and_degree(dataset: Dataset, connections: list[ConnectionRow]) -> None:
     stats = dataset.stats()
     assert stats["accounts"] == RECORDS // 20
     assert 1.45 < stats["connections_per_record"] < 1.55  # ~3 connection ends per record
-    connections = list(dataset.connection_rows())
     assert len(connections) == stats["connections"]
     assert len({c["id"] for c in connections}) == len(connections)
     pairs = Counter(
@@ -122,9 +127,11 @@ def test_shape_and_degree(dataset: Dataset) -> None:
             assert c["effective_start"] <= c["effective_end"]
 
 
-def test_roles_fit_the_record_types_and_directions(dataset: Dataset) -> None:
+def test_roles_fit_the_record_types_and_directions(
+    dataset: Dataset, connections: list[ConnectionRow]
+) -> None:
     types = {r["id"]: r["type"] for r in dataset.record_rows()}
-    for c in dataset.connection_rows():
+    for c in connections:
         if c["record2_role_id"] == "employer":
             assert (types[c["record1_id"]], types[c["record2_id"]]) == ("contact", "account")
             assert c["record1_role_id"] == "employee"
@@ -136,9 +143,11 @@ def test_roles_fit_the_record_types_and_directions(dataset: Dataset) -> None:
             assert c["record1_id"] < c["record2_id"]
 
 
-def test_referral_forest_is_acyclic_deep_and_skewed(dataset: Dataset) -> None:
+def test_referral_forest_is_acyclic_deep_and_skewed(
+    dataset: Dataset, connections: list[ConnectionRow]
+) -> None:
     forest = nx.DiGraph()
-    for c in dataset.connection_rows():
+    for c in connections:
         if c["record2_role_id"] == "referral":
             forest.add_edge(c["record1_id"], c["record2_id"])  # referrer -> referred
     assert nx.is_directed_acyclic_graph(forest)
@@ -151,26 +160,20 @@ def test_referral_forest_is_acyclic_deep_and_skewed(dataset: Dataset) -> None:
     assert forest.in_degree(starts["referral_roots"][0]) == 0
 
 
-def test_account_sizes_are_skewed(dataset: Dataset) -> None:
-    sizes = Counter(
-        c["record2_id"] for c in dataset.connection_rows() if c["record2_role_id"] == "employer"
-    )
+def test_account_sizes_are_skewed(dataset: Dataset, connections: list[ConnectionRow]) -> None:
+    sizes = Counter(c["record2_id"] for c in connections if c["record2_role_id"] == "employer")
     ordered = sorted(sizes.values())
     assert ordered[-1] > 30 * statistics.median(ordered)
     starts = dataset.starts(k=5)
     assert sizes[starts["big_accounts"][0]] == ordered[-1]
-    employees = {
-        c["record1_id"]
-        for c in dataset.connection_rows()
-        if c["record2_id"] in starts["big_accounts"]
-    }
+    employees = {c["record1_id"] for c in connections if c["record2_id"] in starts["big_accounts"]}
     assert set(starts["big_account_employees"]) <= employees
     assert len(starts["big_account_employees"]) == len(starts["random"]) == 5
 
 
-def test_friendships_close_cycles(dataset: Dataset) -> None:
+def test_friendships_close_cycles(connections: list[ConnectionRow]) -> None:
     friends = nx.Graph()
-    for c in dataset.connection_rows():
+    for c in connections:
         if c["record2_role_id"] == "friend":
             friends.add_edge(c["record1_id"], c["record2_id"])
     assert sum(nx.triangles(friends).values()) > 100

@@ -1,0 +1,81 @@
+"""`make bench`: the benchmark steps, in order (`python -m bench.run --help`).
+
+    NEO4J_URI=bolt://127.0.0.1:47687 python -m bench.run --scales 100k --steps generate,bulk_baseline
+
+Steps that load data WIPE the Neo4j that NEO4J_URI names, so it must be set explicitly (the
+default local instance is never wiped by accident). Data sets are generated once into
+bench/data/<scale>/ and reused; results go to bench/data/results/ (not in git).
+"""
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from bench import bulk_baseline
+from bench.common import DATA_DIR
+from bench.generate import generate, parse_count, write
+
+RESULTS_DIR = DATA_DIR / "results"
+SEED = 1
+
+
+def data_for(scale: str) -> Path:
+    """bench/data/<scale>, generated first if missing."""
+    out = DATA_DIR / scale
+    if not (out / "manifest.json").exists():
+        print(f"generating {scale} into {out}", file=sys.stderr)
+        write(generate(parse_count(scale), SEED), out, ("csv", "jsonl"))
+    return out
+
+
+def step_generate(args: argparse.Namespace) -> None:
+    for scale in args.scales:
+        data_for(scale)
+
+
+def step_bulk_baseline(args: argparse.Namespace) -> None:
+    for scale in args.scales:
+        bulk_baseline.main(
+            [
+                str(data_for(scale)),
+                "--wipe",
+                "--quiet",
+                "--batch-size",
+                str(args.batch_size),
+                "--json",
+                str(RESULTS_DIR / f"bulk_baseline_{scale}.json"),
+            ]
+        )
+
+
+STEPS: dict[str, Callable[[argparse.Namespace], None]] = {
+    "generate": step_generate,
+    "bulk_baseline": step_bulk_baseline,
+}
+LOADS_DATA = {"bulk_baseline"}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--scales", default="100k", help="comma list of 10k, 100k, 1m")
+    parser.add_argument(
+        "--steps", default=",".join(STEPS), help=f"comma list of {', '.join(STEPS)}"
+    )
+    parser.add_argument("--batch-size", type=int, default=2_000)
+    args = parser.parse_args(argv)
+    args.scales = [s.strip().lower() for s in args.scales.split(",") if s.strip()]
+    steps = [s.strip() for s in args.steps.split(",") if s.strip()]
+    if unknown := [s for s in steps if s not in STEPS]:
+        parser.error(f"unknown steps: {', '.join(unknown)}")
+    if LOADS_DATA & set(steps) and not os.environ.get("NEO4J_URI"):
+        parser.error("set NEO4J_URI to the Neo4j the benchmarks may wipe")
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    for step in steps:
+        print(f"== {step}", file=sys.stderr)
+        STEPS[step](args)
+
+
+if __name__ == "__main__":
+    main()
