@@ -206,6 +206,12 @@ class LocalNeo4j:
             "server.memory.heap.max_size": s.neo4j_heap,
             "server.memory.pagecache.size": s.neo4j_pagecache,
             "dbms.usage_report.enabled": "false",
+            "client.allow_telemetry": "false",  # no usage banner in the Browser, no phoning home
+            # Keep at most ~1 GB of transaction logs (the default keeps 2 days of them, which
+            # bulk loads and wipes turn into tens of GB).
+            "db.tx_log.rotation.retention_policy": "1G size",
+            # A safety net for queries from any client (the API sets tighter per-query limits).
+            "db.transaction.timeout": "120s",
             "server.jvm.additional": "-XX:+UseG1GC",
             # On connect the Browser applies graphsvc's style and opens its guide, served by the API
             # (Neo4j 5.26 still names the allowlist setting `..._whitelist`).
