@@ -200,7 +200,7 @@ def _load(
     from pathlib import Path
     from typing import cast
 
-    from neo4j.exceptions import AuthError, ServiceUnavailable, SessionExpired
+    from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable, SessionExpired
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -295,6 +295,11 @@ def _load(
         ) from None
     except AuthError as exc:
         raise fail(f"Neo4j refused the credentials: {exc}") from None
+    except Neo4jError as exc:
+        raise fail(
+            f"Neo4j failed a batch ({exc.code}: {exc.message}); the batches before it are "
+            "committed. If it ran out of memory, run the same command with a smaller --batch-size."
+        ) from None
     except ValueError as exc:
         raise fail(str(exc)) from None
     finally:
