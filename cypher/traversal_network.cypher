@@ -2,8 +2,9 @@
 // ($types null: any), nearest first and capped at $limit records (the start included), and every
 // matching edge between two of them (the caller keeps each connection once). Every hop is
 // filtered by state and as_of. A breadth-first search written out as a reduce over depths (see
-// traversal_reach.cypher) that stops expanding once more than $limit records are seen, which
-// also tells whether the cap cut the answer.
+// traversal_reach.cypher) that stops once more than $limit records are seen (which tells whether
+// the cap cut the answer) and takes at most $limit new records per depth (a hub's thousands of
+// neighbours are not all needed).
 // :params {id: "c0000000", max_depth: 2, types: null, state: "active", as_of: null, limit: 300}
 MATCH (start:Record {id: $id})
 WITH reduce(acc = {seen: [start], frontier: [start]}, depth IN range(1, $max_depth) |
@@ -17,6 +18,7 @@ WITH reduce(acc = {seen: [start], frontier: [start]}, depth IN range(1, $max_dep
                 ]->(x)
        WHERE NOT x IN acc.seen
        RETURN DISTINCT x
+       LIMIT $limit
      }] | {seen: acc.seen + next, frontier: next}][0]
   END
 ).seen AS seen
