@@ -1,0 +1,40 @@
+"""A runaway traversal is cut off by Neo4j at the query timeout: 503, and nothing left running."""
+
+import time
+
+from fastapi.testclient import TestClient
+from neo4j import Driver
+
+from graphsvc.api.app import create_app
+from graphsvc.config import Settings
+from tests.conftest import query
+
+
+def test_runaway_traversal_is_stopped_with_503(settings: Settings, driver: Driver) -> None:
+    with TestClient(create_app(settings.model_copy(update={"query_timeout": 0.5}))) as client:
+        client.post(
+            "/connection-roles",
+            json={"id": "friend", "name": "Friend", "reciprocal_role_id": "friend"},
+        )
+        nodes = [f"n{i}" for i in range(7)]
+        for n in nodes:
+            client.put(f"/records/{n}", json={"type": "contact", "name": n})
+        for i, a in enumerate(nodes):
+            for b in nodes[i + 1 :]:
+                made = client.post(
+                    "/connections",
+                    json={"record1_id": a, "record2_id": b, "record2_role_id": "friend"},
+                )
+                assert made.status_code == 201
+        # No simple path of 10 hops exists among 7 records, but the trails to rule out are millions.
+        started = time.monotonic()
+        response = client.get(
+            "/records/n0/chains", params={"role": "Friend", "min_depth": 10, "max_depth": 10}
+        )
+        assert response.status_code == 503, response.text
+        assert response.headers["Retry-After"]
+        assert "limit" in response.json()["detail"]
+        assert time.monotonic() - started < 20
+    running = query(driver, "SHOW TRANSACTIONS YIELD currentQuery "
+                    "WHERE currentQuery STARTS WITH $prefix RETURN count(*) AS n", prefix="// Chains:")
+    assert running[0]["n"] == 0
