@@ -326,11 +326,11 @@ class Summary:
         self.failures += [(f.index, f.id, f.error) for f in result.failed[: max(room, 0)]]
 
 
-def _prepare(kind: Kind, chunk: list[Row], roles: RoleIndex | None) -> Prepared:
+def prepare_chunk(kind: Kind, chunk: list[Row], roles: RoleIndex | None) -> Prepared:
     items: list[tuple[int, Any]] = []
     invalid: list[BatchFailure] = []
     for row in chunk:
-        if "_invalid" in row.data:
+        if isinstance(row.data, dict) and "_invalid" in row.data:
             invalid.append(BatchFailure(index=row.number, id=None, error=row.data["_invalid"]))
         else:
             items.append((row.number, row.data))
@@ -373,7 +373,7 @@ def load(
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         for chunk in chunks(rows, batch_size):
-            prepared = _prepare(kind, chunk, roles)
+            prepared = prepare_chunk(kind, chunk, roles)
             future = pool.submit(writer.run, name, prepared)
             if pending:
                 finish(*pending)

@@ -15,7 +15,7 @@ from neo4j import Driver
 
 from graphsvc.config import Settings
 from graphsvc.graph.db import create_driver
-from graphsvc.loader import Row, chunks, count_rows, read_rows
+from graphsvc.loader import Row, chunks, count_rows, prepare_chunk, read_rows
 from graphsvc.neo4j_local import LocalNeo4j
 from tests.conftest import local_test_settings, query
 
@@ -75,6 +75,16 @@ def test_readers_and_chunks() -> None:
     assert connections[1].data["description"] == ""
     assert count_rows(DATA / "connections.csv", "csv") == 5
     assert [len(c) for c in chunks(iter(connections), 2)] == [2, 2, 1]
+
+
+def test_bad_jsonl_lines_fail_alone(tmp_path: Path) -> None:
+    path = tmp_path / "records.jsonl"
+    path.write_text('5\n{not json\n\n{"id": "x", "type": "contact", "name": "X"}\n')
+    rows = list(read_rows(path, "records", "jsonl"))
+    prepared = prepare_chunk("records", rows, None)
+    assert [r["id"] for r in prepared.rows] == ["x"]
+    errors = {f.index: f.error for f in prepared.failed}
+    assert "not JSON" in errors[2] and "dictionary" in errors[1]
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
