@@ -1,23 +1,35 @@
 // Shortest path: one shortest path between two records along outgoing edges of the given types
-// ($types null: any), every hop filtered by state and as_of. Both endpoints are bound first, so
-// SHORTEST runs as a bidirectional search; the hop bound keeps "no path" from running unbounded.
-// The `10` after `/*max_depth*/` is replaced by the validated max_depth (an integer 1..10).
-// :params {from: "c0000000", to: "c0000031", types: null, state: "active", as_of: null, limit: 1}
+// ($types null: any), every hop filtered by state and as_of; a record to itself is the path of
+// length 0. The legacy shortestPath() runs a bidirectional breadth-first search with the
+// per-relationship predicates applied while it expands (all(r IN rs WHERE ...)), so it never
+// falls back to enumerating paths. Neo4j 5's SHORTEST 1 answered the same in ~50x the time at 1M
+// records when the path crossed a 7,000-employee account (StatefulShortestPath(Into): 5 s with
+// 44k db hits, against ShortestPath: 50 ms with 14k). The hop bound keeps "no path" from running
+// unbounded: the `10` after `/*max_depth*/` is replaced by the validated max_depth (1..10).
+// Timestamps leave as ISO strings: the driver hydrates zoned DateTimes slowly.
+// :params {from: "c0000076", to: "c0007663", types: null, state: "active", as_of: null, limit: 1}
 OPTIONAL MATCH (a:Record {id: $from})
 OPTIONAL MATCH (b:Record {id: $to})
-CALL (a, b) {
-  WITH a, b WHERE a IS NOT NULL AND b IS NOT NULL
-  MATCH p = SHORTEST 1 (a)(()-[r WHERE ($types IS NULL OR type(r) IN $types)
-                                 AND ($state IS NULL OR r.state = $state)
-                                 AND ($as_of IS NULL OR ((r.effective_start IS NULL OR r.effective_start <= $as_of)
-                                                         AND (r.effective_end IS NULL OR r.effective_end >= $as_of)))
-                           ]->()){0,/*max_depth*/10}(b)
-  WITH p LIMIT $limit
-  WITH collect(p) AS paths
-  RETURN [p IN paths | {
-           records: [n IN nodes(p) | n.id],
-           hops: [r IN relationships(p) | [r.connection_id, type(r), r.side, r.record1_role_id, r.record2_role_id]]
-         }] AS paths,
-         COLLECT { UNWIND paths AS p UNWIND nodes(p) AS n WITH DISTINCT n RETURN properties(n) } AS records
+OPTIONAL CALL (a, b) {
+  WITH a, b WHERE a <> b
+  MATCH p = shortestPath((a)-[rs*1../*max_depth*/10]->(b))
+  WHERE all(r IN rs WHERE ($types IS NULL OR type(r) IN $types)
+                      AND ($state IS NULL OR r.state = $state)
+                      AND ($as_of IS NULL OR ((r.effective_start IS NULL OR r.effective_start <= $as_of)
+                                              AND (r.effective_end IS NULL OR r.effective_end >= $as_of))))
+  RETURN p
+  UNION ALL
+  WITH a, b WHERE a = b
+  MATCH p = (a)
+  RETURN p
 }
-RETURN a IS NOT NULL AS from_found, b IS NOT NULL AS to_found, paths, records
+WITH a, b, collect(p)[0..$limit] AS paths
+RETURN a IS NOT NULL AS from_found, b IS NOT NULL AS to_found,
+       [p IN paths | {
+         records: [n IN nodes(p) | n.id],
+         hops: [r IN relationships(p) | [r.connection_id, type(r), r.side, r.record1_role_id, r.record2_role_id]]
+       }] AS paths,
+       COLLECT {
+         UNWIND paths AS p UNWIND nodes(p) AS n WITH DISTINCT n
+         RETURN n {.*, created_at: toString(n.created_at), updated_at: toString(n.updated_at)}
+       } AS records

@@ -56,6 +56,7 @@ class Roles:
         self.by_id = {r["id"]: r for r in rows}
         self.by_name = {r["name"]: r for r in rows}
         self.by_lower_name = {r["name"].lower(): r for r in rows}
+        self.refs = {r["id"]: RoleRef(id=r["id"], name=r["name"]) for r in rows}
 
     def find(self, key: str, field: str) -> dict[str, Any]:
         role = self.by_id.get(key) or self.by_name.get(key) or self.by_lower_name.get(key.lower())
@@ -69,8 +70,7 @@ class Roles:
         return sorted({self.find(key, field)["relationship_type"] for key in keys})
 
     def ref(self, role_id: str | None) -> RoleRef | None:
-        role = self.by_id.get(role_id) if role_id else None
-        return RoleRef(id=role["id"], name=role["name"]) if role else None
+        return self.refs.get(role_id) if role_id else None
 
 
 def _filters(state: str, as_of: date | None) -> dict[str, Any]:
@@ -232,15 +232,17 @@ class Traversals:
         if not rows:
             raise NotFoundError(f"record '{record_id}' not found", field="id")
         row = rows[0]
-        edges: dict[str, Hop] = {}
-        for connection_id, from_id, to_id, rel_type, side, role1, role2 in row["edges"]:
+        edges: dict[str, list[Any]] = {}
+        for edge in row["edges"]:
             # Each connection once: its record1 -> record2 edge when both edges matched.
-            if connection_id not in edges or side == 1:
-                edge = [connection_id, rel_type, side, role1, role2]
-                edges[connection_id] = _hop(from_id, to_id, edge, known)
+            if edge[0] not in edges or edge[4] == 1:
+                edges[edge[0]] = edge
         return NetworkResponse(
             nodes=[to_record(r) for r in row["records"]],
-            edges=sorted(edges.values(), key=lambda e: e.connection_id),
+            edges=[
+                _hop(from_id, to_id, [cid, rel_type, side, role1, role2], known)
+                for cid, from_id, to_id, rel_type, side, role1, role2 in sorted(edges.values())
+            ],
             truncated=row["truncated"],
         )
 
