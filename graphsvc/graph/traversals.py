@@ -124,7 +124,9 @@ class Traversals:
                     "(a smaller depth, fewer roles, or as_of)"
                 ) from None
             raise
-        return [r.data() for r in records]
+        # dict(), not .data(): the values are plain lists and maps already, and .data() walks
+        # them in Python (~10 ms for 100 chains).
+        return [dict(r) for r in records]
 
     async def _roles(self) -> Roles:
         rows = await self._run(cypher.load("traversal_roles"))
