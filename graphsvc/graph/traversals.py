@@ -1,8 +1,10 @@
 """Multi-hop traversals: chains, reach, network and shortest paths, every Cypher call for them.
 
-Each method makes two reads: the connection roles (a handful of nodes: they resolve a role id or
-name to its relationship type and name the roles on each hop) and the traversal itself. Every
-traversal follows outgoing edges only, since each connection has an edge at both ends.
+A method first reads the connection roles when it needs them (a handful of nodes: they resolve a
+role id or name to its relationship type and name the roles on each hop), then runs the traversal,
+one query in a read transaction with a time limit. Every traversal follows outgoing edges only,
+since each connection has an edge at both ends. Reach and network are breadth-first searches
+whose depth is a parameter; chains and shortest paths need a literal hop bound (`_with_max_depth`).
 """
 
 from datetime import date
@@ -36,8 +38,9 @@ def _with_max_depth(name: str, max_depth: int) -> LiteralString:
 
     Cypher cannot take hop bounds as parameters, and a `length(p) <= $max` filter after a
     `{1,10}` pattern does not prune the expansion (PROFILE: ~4x the db hits at depth 3 from a big
-    referral root; and "no path" searches ran to 10 hops). So the file carries `{1,/*max_depth*/10}`
-    and only a validated integer ever replaces the 10: no client text reaches the query.
+    referral root; and "no path" searches ran to 10 hops). So the file carries `/*max_depth*/10`
+    as its bound and only a validated integer ever replaces the 10: no client text reaches the
+    query.
     """
     if not isinstance(max_depth, int) or not 0 <= max_depth <= MAX_DEPTH:
         raise InvalidError(f"max_depth must be an integer 0..{MAX_DEPTH}", field="max_depth")
