@@ -17,9 +17,12 @@ import networkx as nx
 import pytest
 from fastapi.testclient import TestClient
 
+from graphsvc import cypher
 from graphsvc.api.app import create_app
 from graphsvc.config import Settings
+from graphsvc.errors import InvalidError
 from graphsvc.graph.db import create_driver
+from graphsvc.graph.traversals import _with_max_depth
 from tests import oracle
 
 SEEDS = [11, 12, 13]
@@ -367,3 +370,15 @@ def test_no_path_across_graphs_is_404(crm: Crm) -> None:
     response = crm.client.get("/paths/shortest", params={"from": a, "to": b, "max_depth": 10})
     assert response.status_code == 404
     assert response.json()["detail"] == f"no path from '{a}' to '{b}' within 10 hops"
+
+
+@pytest.mark.parametrize(
+    "name", ["traversal_chains", "traversal_shortest", "traversal_shortest_all"]
+)
+def test_only_a_validated_integer_sets_the_hop_bound(name: str) -> None:
+    assert "/*max_depth*/10" in cypher.load(name)
+    query = _with_max_depth(name, 4)
+    assert query == cypher.load(name).replace("/*max_depth*/10", "4")
+    for bad in (-1, 11, "3) RETURN 1 //"):
+        with pytest.raises(InvalidError):
+            _with_max_depth(name, bad)  # type: ignore[arg-type]
