@@ -6,17 +6,18 @@
 For one generated data set: loads it into PostgreSQL with COPY (timed; `bench/postgres.py`
 starts the server), optionally into the Neo4j of the environment with the bare UNWIND loader
 (`bench/bulk_baseline.py`, timed), checks that every operation returns the same result in
-PostgreSQL, through the driver, through the repository and through the HTTP API for every start
-record, then times each operation per layer:
+PostgreSQL, through the driver, the repository and the HTTP API for a sample of start records,
+then times each operation per layer, the layers interleaved case by case:
 
 - `pg`: the SQL in bench/sql through psycopg (one connection, prepared statements),
 - `driver`: the service's Cypher file through the async driver (`execute_query`, READ routing),
+- `driver_lean` (1-hop only): the SQL's columns as one wide row (bench_pg_compare_related),
 - `repo`: the repository call the API route makes,
-- `api`: `GET` on `graphsvc serve` measured by `wrk` over loopback, 1 connection (latency) and
-  8 connections (throughput), with 1 and 2 uvicorn workers, and the workers' peak RSS.
+- `api`: `GET` on `graphsvc serve` (1 worker) over one keep-alive connection;
 
-Every layer times the same start records (the first n of `starts.json` that fit the budget), after
-one warm-up pass: the numbers are warm (page cache and buffer pool hot, plans cached).
+then the API's throughput with `wrk` (8 connections) for 1 and 2 uvicorn workers, and the
+workers' peak RSS. Every layer times the same start records after a warm-up (the check): the
+numbers are warm (page cache and buffer pool hot, plans cached).
 """
 
 import argparse
@@ -289,16 +290,21 @@ def same(op: Op, expected: Result, got: Result, full: Result) -> bool:
 Run = Callable[[Op, dict[str, str]], Awaitable[Result]]
 
 
-async def time_layer(run: Run, op: Op, cases: list[dict[str, str]], rounds: int) -> Timing:
-    timing = Timing()
-    started = time.perf_counter()
+async def time_layers(
+    layers: dict[str, Run], op: Op, cases: list[dict[str, str]], rounds: int
+) -> dict[str, Timing]:
+    """Every layer on every case in turn (interleaved), so that the load of this shared machine,
+    which drifts over minutes, weighs on all layers alike."""
+    timings = {layer: Timing() for layer in layers}
     for _ in range(rounds):
         for case in cases:
-            t0 = time.perf_counter()
-            await run(op, case)
-            timing.ms.append((time.perf_counter() - t0) * 1000)
-    timing.seconds = time.perf_counter() - started
-    return timing
+            for layer, run in layers.items():
+                t0 = time.perf_counter()
+                await run(op, case)
+                elapsed = time.perf_counter() - t0
+                timings[layer].ms.append(elapsed * 1000)
+                timings[layer].seconds += elapsed
+    return timings
 
 
 WRK_SCRIPT = """
@@ -422,6 +428,20 @@ def _rss_mb(pid: int) -> float:
 
 
 # -- the run ------------------------------------------------------------------------------------
+class ApiClient:
+    """The API as one more layer: one keep-alive HTTP connection, one request at a time."""
+
+    def __init__(self, base: str, neo: Neo) -> None:
+        self.client = httpx.Client(base_url=base, timeout=600)
+        self.neo = neo
+
+    async def run(self, op: Op, case: dict[str, str]) -> Result:
+        response = self.client.get(api_path(op, case, self.neo))
+        if response.status_code not in (200, 404):
+            return ("HTTP", response.status_code, response.text[:200])
+        return api_result(op, response.status_code, response.json())
+
+
 async def check_and_time(args: argparse.Namespace, report: dict[str, Any]) -> None:
     data: Path = args.data
     roles = read_jsonl(data / "roles.jsonl")
@@ -432,13 +452,18 @@ async def check_and_time(args: argparse.Namespace, report: dict[str, Any]) -> No
     repo = Repo(driver, settings.neo4j_database, neo, settings.query_timeout)
     ops = [op for op in operations(data) if not args.only or any(o in op.name for o in args.only)]
     results: list[dict[str, Any]] = report.setdefault("operations", [])
-    plans: list[tuple[Op, list[dict[str, str]], int]] = []
+    plans: list[tuple[Op, list[dict[str, str]]]] = []
+    api = Api(1).__enter__() if args.api_workers else None
+    client = ApiClient(api.base, neo) if api else None
     try:
         for op in ops:
             entry: dict[str, Any] = {"op": op.name, "mismatches": []}
             results.append(entry)
-            # Check (and warm up): PostgreSQL's full answer against the driver and the repository,
-            # for the start records that fit twice the budget (at least 3).
+            layers = {"pg": pg.arun, **neo4j_layers(op, neo, repo)}
+            if client:
+                layers["api"] = client.run
+            # Check (and warm up): PostgreSQL's full answer against every other layer, for the
+            # start records that fit twice the budget (at least 3).
             pg_ms: list[float] = []
             neo_ms: list[float] = []
             sizes: list[Any] = []
@@ -451,7 +476,9 @@ async def check_and_time(args: argparse.Namespace, report: dict[str, Any]) -> No
                 expected = pg.run(op, case)
                 pg_ms.append((time.perf_counter() - t0) * 1000)
                 full = pg.run(op, case, limit=10**7) if op.kind == "chains" else None
-                for layer, call in neo4j_layers(op, neo, repo).items():
+                for layer, call in layers.items():
+                    if layer == "pg":
+                        continue
                     t0 = time.perf_counter()
                     got = await call(op, case)
                     if layer == "driver":
@@ -464,7 +491,7 @@ async def check_and_time(args: argparse.Namespace, report: dict[str, Any]) -> No
                 sizes.append(_size(expected))
             entry["checked"] = len(checked)
             entry["result_size"] = sorted(sizes, key=lambda x: (x is None, x))[len(sizes) // 2]
-            # As many cases as fit the budget at PostgreSQL's or the driver's pace, whichever is slower.
+            # As many cases as fit the budget at the slower of PostgreSQL's and the driver's pace.
             per_case = max(statistics.median(pg_ms), statistics.median(neo_ms)) / 1000
             n = max(3, min(len(checked), int(args.budget / max(per_case, 1e-6))))
             cases = checked[:n]
@@ -474,15 +501,18 @@ async def check_and_time(args: argparse.Namespace, report: dict[str, Any]) -> No
                 f"{op.name}: {len(entry['mismatches'])} mismatches, timing {n} cases x {rounds}",
                 file=sys.stderr,
             )
-            entry["pg"] = (await time_layer(pg.arun, op, cases, rounds)).summary()
-            for layer, call in neo4j_layers(op, neo, repo).items():
-                entry[layer] = (await time_layer(call, op, cases, rounds)).summary()
-            plans.append((op, cases, rounds))
+            for layer, timing in (await time_layers(layers, op, cases, rounds)).items():
+                entry[layer] = timing.summary()
+            plans.append((op, cases))
     finally:
         await driver.close()
         pg.conn.close()
+        if client:
+            client.client.close()
+        if api:
+            api.__exit__()
     if args.api_workers:
-        run_api(args, plans, neo, results)
+        run_wrk(args, plans, neo, results)
 
 
 def neo4j_layers(op: Op, neo: "Neo", repo: "Repo") -> dict[str, Run]:
@@ -494,56 +524,27 @@ def neo4j_layers(op: Op, neo: "Neo", repo: "Repo") -> dict[str, Run]:
     return layers
 
 
-def run_api(
+def run_wrk(
     args: argparse.Namespace,
-    plans: list[tuple[Op, list[dict[str, str]], int]],
+    plans: list[tuple[Op, list[dict[str, str]]]],
     neo: Neo,
     results: list[dict[str, Any]],
 ) -> None:
+    """Throughput under 8 concurrent connections, per worker count, and the workers' RSS."""
     by_name = {e["op"]: e for e in results}
     for workers in args.api_workers:
-        with Api(workers) as api, httpx.Client(base_url=api.base, timeout=120) as client:
-            for op, cases, _rounds in plans:
+        with Api(workers) as api:
+            for op, cases in plans:
                 entry = by_name[op.name]
-                paths = [api_path(op, c, neo) for c in cases]
-                if workers == args.api_workers[0]:
-                    pg = Pg(read_jsonl(args.data / "roles.jsonl"))
-                    for case, path in zip(cases, paths, strict=True):
-                        response = client.get(path)
-                        if response.status_code not in (200, 404):
-                            entry["mismatches"].append(
-                                {
-                                    "layer": "api",
-                                    "case": case,
-                                    "status": response.status_code,
-                                    "body": response.text[:300],
-                                }
-                            )
-                            continue
-                        got = api_result(op, response.status_code, response.json())
-                        expected = pg.run(op, case)
-                        full = pg.run(op, case, limit=10**7) if op.kind == "chains" else None
-                        if not same(op, expected, got, full):
-                            entry["mismatches"].append(
-                                {
-                                    "layer": "api",
-                                    "case": case,
-                                    "pg": _show(expected),
-                                    "api": _show(got),
-                                }
-                            )
-                    pg.conn.close()
-                # Long enough for a few passes over the cases at the driver's pace; 8 concurrent
-                # requests only where one takes under a second (else it only measures queueing).
+                # Only where one request takes under a second (else it only measures queueing),
+                # long enough for a few passes over the cases.
                 per_request = entry["driver"]["p50_ms"] / 1000
-                seconds = min(120.0, max(args.api_seconds, 3 * per_request * len(paths)))
-                entry[f"api_w{workers}_c1"] = api.wrk(paths, 1, seconds)
-                if per_request < 1.0:
-                    entry[f"api_w{workers}_c8"] = api.wrk(paths, 8, seconds)
-                print(
-                    f"{op.name}: api w{workers} {entry[f'api_w{workers}_c1']['p50_ms']} ms",
-                    file=sys.stderr,
-                )
+                if per_request >= 1.0:
+                    continue
+                paths = [api_path(op, c, neo) for c in cases]
+                seconds = min(60.0, max(args.api_seconds, 3 * per_request * len(paths)))
+                entry[f"api_w{workers}_c8"] = api.wrk(paths, 8, seconds)
+                print(f"{op.name}: w{workers} c8 {entry[f'api_w{workers}_c8']}", file=sys.stderr)
 
 
 def _show(result: Result) -> Any:
@@ -563,28 +564,22 @@ def _size(result: Result) -> Any:
 
 
 def ratios(entry: dict[str, Any]) -> dict[str, float]:
+    """p50 ratios: the API and the driver against PostgreSQL, the API against the driver."""
+    p50 = {k: entry[k]["p50_ms"] for k in ("pg", "driver", "repo", "api") if entry.get(k)}
     out: dict[str, float] = {}
-    pg = entry.get("pg", {}).get("p50_ms")
-    drv = entry.get("driver", {}).get("p50_ms")
-    api = entry.get("api_w1_c1", {}).get("p50_ms")
-    if pg and drv:
-        out["driver/pg"] = round(drv / pg, 2)
-    if pg and api:
-        out["api/pg"] = round(api / pg, 2)
-    if drv and api:
-        out["api/driver"] = round(api / drv, 2)
-    if drv and entry.get("repo"):
-        out["repo/driver"] = round(entry["repo"]["p50_ms"] / drv, 2)
+    for a, b in (("api", "pg"), ("driver", "pg"), ("api", "driver"), ("repo", "driver")):
+        if p50.get(a) and p50.get(b):
+            out[f"{a}/{b}"] = round(p50[a] / p50[b], 2)
     return out
 
 
 def table(report: dict[str, Any]) -> str:
-    """The markdown table of one run: p50/p95 ms per layer and the ratios."""
+    """The markdown table of one run: p50/p95 ms per layer, throughput, RSS and the ratios."""
     head = (
-        "| operation | size | PG p50/p95 | driver p50/p95 | lean driver | repo p50/p95 | API c1 p50/p95 (w1) | "
-        "API c8 qps w1 / w2 | RSS MB | graphsvc÷PG | API÷driver |"
+        "| operation | size | PG | driver | lean driver | repo | API | API qps c8 (1 / 2 workers) "
+        "| RSS MB/worker | API÷PG | driver÷PG | API÷driver |"
     )
-    lines = [head, "|" + "---|" * 11]
+    lines = [head, "|" + "---|" * 12]
 
     def pp(e: dict[str, Any], k: str) -> str:
         v = e.get(k)
@@ -593,16 +588,17 @@ def table(report: dict[str, Any]) -> str:
     for e in report["operations"]:
         r = ratios(e)
         c8 = " / ".join(str(e[k]["qps"]) if k in e else "-" for k in ("api_w1_c8", "api_w2_c8"))
-        rss = max(
-            (e[k]["rss_mb_max_per_worker"] for k in e if k.startswith("api_") and "c8" in k),
-            default=0,
-        )
-        flag = " ⚠ mismatch" if e["mismatches"] else ""
-        lines.append(
-            f"| {e['op']}{flag} | {e.get('result_size', '')} | {pp(e, 'pg')} | {pp(e, 'driver')} | {pp(e, 'driver_lean')} | {pp(e, 'repo')} "
-            f"| {pp(e, 'api_w1_c1')} | {c8} | {rss or '-'} | {r.get('api/pg', r.get('driver/pg', '-'))} "
-            f"| {r.get('api/driver', '-')} |"
-        )
+        rss = max((e[k]["rss_mb_max_per_worker"] for k in e if k.endswith("_c8")), default=0)
+        flag = " (MISMATCH)" if e["mismatches"] else ""
+        cells = [
+            f"{e['op']}{flag}",
+            str(e.get("result_size", "")),
+            *(pp(e, k) for k in ("pg", "driver", "driver_lean", "repo", "api")),
+            c8,
+            str(rss or "-"),
+            *(str(r.get(k, "-")) for k in ("api/pg", "driver/pg", "api/driver")),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
