@@ -25,6 +25,7 @@ import asyncio
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -168,7 +169,7 @@ class Neo:
             database_=self.database,
             routing_=RoutingControl.READ,
         )
-        return [r.data() for r in records]
+        return [dict(r) for r in records]  # not .data(): that walks every value in Python
 
     async def run(self, op: Op, case: dict[str, str], limit: int = CHAIN_LIMIT) -> Result:
         state: dict[str, Any] = {"state": "active", "as_of": None}
@@ -592,7 +593,7 @@ def table(report: dict[str, Any]) -> str:
         flag = " (MISMATCH)" if e["mismatches"] else ""
         cells = [
             f"{e['op']}{flag}",
-            str(e.get("result_size", "")),
+            "-" if e.get("result_size") is None else str(e["result_size"]),
             *(pp(e, k) for k in ("pg", "driver", "driver_lean", "repo", "api")),
             c8,
             str(rss or "-"),
@@ -634,6 +635,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--json", type=Path, help="also write the report here")
     args = parser.parse_args(argv)
+    # A plain SIGTERM would skip the `finally` that stops the API server this run started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     args.api_workers = [int(w) for w in args.api_workers.split(",") if w.strip()]
     if args.api_workers and not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install -y wrk (or --api-workers '')")
