@@ -101,7 +101,7 @@ def table(title: str, phases: list[dict[str, Any]]) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("data", type=Path, help="a directory written by bench.generate")
-    parser.add_argument("--batch-size", type=int, default=10_000)
+    parser.add_argument("--batch-size", type=int, default=2_000)
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)

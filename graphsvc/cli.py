@@ -334,7 +334,7 @@ def load_roles(
 def load_records(
     file: str = typer.Argument(..., help="the records file"),
     format: str = typer.Option(None, "--format", help=FORMAT_HELP),
-    batch_size: int = typer.Option(10_000, help=BATCH_HELP),
+    batch_size: int = typer.Option(2_000, help=BATCH_HELP),
     rejects: str = typer.Option(None, help=REJECTS_HELP),
 ) -> None:
     """Upsert records by id (each replaced as by PUT /records/{id})."""
@@ -345,7 +345,7 @@ def load_records(
 def load_connections(
     file: str = typer.Argument(..., help="the connections file"),
     format: str = typer.Option(None, "--format", help=FORMAT_HELP),
-    batch_size: int = typer.Option(10_000, help=BATCH_HELP),
+    batch_size: int = typer.Option(2_000, help=BATCH_HELP),
     rejects: str = typer.Option(None, help=REJECTS_HELP),
 ) -> None:
     """Upsert connections by connection id: both edges per row or none; re-loading the same file

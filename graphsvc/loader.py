@@ -348,7 +348,7 @@ def load(
     kind: Kind,
     rows: Iterable[Row],
     rejects: RejectsWriter,
-    batch_size: int = 10_000,
+    batch_size: int = 2_000,
     on_batch: Callable[[Summary], None] | None = None,
 ) -> Summary:
     """Records or connections in batches; while Neo4j writes one batch, the next is parsed and
