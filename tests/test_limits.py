@@ -35,6 +35,10 @@ def test_runaway_traversal_is_stopped_with_503(settings: Settings, driver: Drive
         assert response.headers["Retry-After"]
         assert "limit" in response.json()["detail"]
         assert time.monotonic() - started < 20
-    running = query(driver, "SHOW TRANSACTIONS YIELD currentQuery "
-                    "WHERE currentQuery STARTS WITH $prefix RETURN count(*) AS n", prefix="// Chains:")
+    running = query(
+        driver,
+        "SHOW TRANSACTIONS YIELD currentQuery "
+        "WHERE currentQuery STARTS WITH $prefix RETURN count(*) AS n",
+        prefix="// Chains:",
+    )
     assert running[0]["n"] == 0
