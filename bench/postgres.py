@@ -10,7 +10,7 @@ directory is that user's (`~postgres/.cache/graphsvc/pg`). It listens on 127.0.0
 (`GRAPHSVC_PG_PORT`, default 55432), trust auth, database `graphsvc`.
 
 The settings (`SETTINGS`) are what a DBA would give an in-memory read-mostly workload on this box
-(2 cores, 24 GB, shared with Neo4j and the API): the whole 1M data set (~0.7 GB with indexes)
+(2 cores, 24 GB, shared with Neo4j and the API): the whole 1M data set (0.9 GB with indexes)
 fits in shared_buffers, planner costs say "RAM, not disk", no JIT (its compile time dwarfs
 millisecond queries), one parallel worker per query at most (two cores in all), and a WAL set-up
 for bulk COPY (wal_level minimal, big max_wal_size). fsync stays on, as in production.
