@@ -423,9 +423,7 @@ class Repository:
     ) -> RelatedRecordPage:
         after = decode_cursor(cursor)
 
-        async def work(tx: Tx) -> list[dict[str, Any]]:
-            if not await (await tx.run(cypher.load("record_get"), id=record_id)).single():
-                raise NotFoundError(f"record '{record_id}' not found", field="id")
+        async def work(tx: Tx) -> list[dict[str, Any]] | None:
             rel_type = None
             if role:
                 rel_type = (await _resolve_roles(tx, {"role": role}))["role"]["relationship_type"]
@@ -439,9 +437,13 @@ class Repository:
                 after=after,
                 limit=limit + 1,
             )
-            return await result.data()
+            row = await result.single()
+            return None if row is None else list(row["items"])
 
         rows = await self._read(work)
+        if rows is None:
+            raise NotFoundError(f"record '{record_id}' not found", field="id")
+        rows.sort(key=lambda row: row["edge"]["connection_id"])
         items = [_to_related(row) for row in rows[:limit]]
         next_cursor = encode_cursor(items[-1].connection_id) if len(rows) > limit else None
         return RelatedRecordPage(items=items, next_cursor=next_cursor)
