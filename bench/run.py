@@ -50,11 +50,58 @@ def step_bulk_baseline(args: argparse.Namespace) -> None:
         )
 
 
+def step_load(args: argparse.Namespace) -> None:
+    """The online loader against the bare baseline, same data, same run (bench/load.py)."""
+    from bench import load
+
+    for scale in args.scales:
+        load.main(
+            [
+                str(data_for(scale)),
+                "--batch-size",
+                str(args.batch_size),
+                "--json",
+                str(RESULTS_DIR / f"load_{scale}.json"),
+            ]
+        )
+
+
+def step_traversals(args: argparse.Namespace) -> None:
+    """Each traversal endpoint over HTTP on the graph just loaded (bench/traversals.py)."""
+    from bench import traversals
+
+    for scale in args.scales:
+        bulk_baseline.main(
+            [str(data_for(scale)), "--wipe", "--quiet", "--batch-size", str(args.batch_size)]
+        )
+        traversals.main(
+            [str(data_for(scale)), "--json", str(RESULTS_DIR / f"traversals_{scale}.json")]
+        )
+
+
+def step_compare(args: argparse.Namespace) -> None:
+    """graphsvc's layers against a tuned PostgreSQL (bench/compare.py; RESULTS.md)."""
+    from bench import compare
+
+    for scale in args.scales:
+        compare.main(
+            [
+                str(data_for(scale)),
+                "--load-neo4j",
+                "--json",
+                str(RESULTS_DIR / f"compare_{scale}.json"),
+            ]
+        )
+
+
 STEPS: dict[str, Callable[[argparse.Namespace], None]] = {
     "generate": step_generate,
     "bulk_baseline": step_bulk_baseline,
+    "load": step_load,
+    "traversals": step_traversals,
+    "compare": step_compare,
 }
-LOADS_DATA = {"bulk_baseline"}
+LOADS_DATA = {"bulk_baseline", "load", "traversals", "compare"}
 
 
 def main(argv: list[str] | None = None) -> None:
