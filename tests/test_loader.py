@@ -354,8 +354,13 @@ def test_neo4j_killed_mid_load_then_rerun(
         while server.pid() is not None:
             time.sleep(0.2)
         server.start()  # recovers from the transaction log
-        audit = subprocess.run([sys.executable, "-m", "graphsvc", "check"], env=cli_env(own),
-                               capture_output=True, text=True, timeout=120)
+        audit = subprocess.run(
+            [sys.executable, "-m", "graphsvc", "check"],
+            env=cli_env(own),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert audit.returncode == 0, audit.stdout + audit.stderr  # no half pairs after the crash
         rerun = load(own, "connections", data / "connections.csv", "--batch-size", "500")
         assert rerun.returncode == 0, rerun.stdout + rerun.stderr
