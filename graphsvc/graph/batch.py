@@ -23,7 +23,8 @@ from pydantic import ValidationError
 
 from graphsvc import cypher
 from graphsvc.errors import GraphError
-from graphsvc.graph.repository import Repository, to_role
+from graphsvc.graph.repository import Repository
+from graphsvc.graph.rows import to_role
 from graphsvc.identifiers import NO_ROLE_TYPE, type_label
 from graphsvc.models import (
     BatchFailure,

@@ -5,9 +5,6 @@ Each public method is one unit of work in a managed transaction (`execute_read` 
 Neo4j's errors become the domain errors of `graphsvc.errors`.
 """
 
-import base64
-import binascii
-import json
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date
@@ -19,69 +16,46 @@ from neo4j.exceptions import ConstraintError
 from graphsvc import cypher
 from graphsvc.errors import ConflictError, InvalidError, NotFoundError
 from graphsvc.graph.convert import native
-from graphsvc.identifiers import NO_ROLE_TYPE, relationship_type, type_label
+from graphsvc.graph.rows import (
+    decode_cursor,
+    encode_cursor,
+    to_connection,
+    to_record,
+    to_related,
+    to_role,
+)
+from graphsvc.graph.rules import (
+    check_applicable,
+    check_no_duplicate,
+    check_no_loop,
+    check_role_type_free,
+    get_role,
+    id_of,
+    lock_records,
+    relationship_type_of,
+    resolve_roles,
+    resolve_sides,
+    set_reciprocal,
+    type_of,
+)
+from graphsvc.identifiers import type_label
 from graphsvc.models import (
     Connection,
     ConnectionCreate,
     ConnectionPatch,
-    ConnectionSide,
     Record,
     RecordBody,
     RecordCreate,
     RecordPage,
     RecordPatch,
-    RelatedRecord,
     RelatedRecordPage,
     Role,
     RoleCreate,
     RolePatch,
-    RoleRef,
 )
 
 T = TypeVar("T")
 Tx = AsyncManagedTransaction
-
-RECORD_KEYS = ("id", "type", "name", "created_at", "updated_at")
-
-
-def encode_cursor(after: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"after": after}).encode()).decode()
-
-
-def decode_cursor(cursor: str | None) -> str:
-    if not cursor:
-        return ""
-    try:
-        after = json.loads(base64.urlsafe_b64decode(cursor.encode()))["after"]
-    except (ValueError, KeyError, TypeError, binascii.Error):
-        raise InvalidError("not a cursor this API returned", field="cursor") from None
-    if not isinstance(after, str):
-        raise InvalidError("not a cursor this API returned", field="cursor")
-    return after
-
-
-def to_record(props: dict[str, Any]) -> Record:
-    props = native(props)
-    attributes = {k: v for k, v in props.items() if k not in RECORD_KEYS}
-    return Record(
-        id=props["id"],
-        type=props["type"],
-        name=props["name"],
-        attributes=attributes,
-        created_at=props["created_at"],
-        updated_at=props["updated_at"],
-    )
-
-
-def to_role(props: dict[str, Any]) -> Role:
-    return Role(
-        **{k: props.get(k) for k in Role.model_fields}
-        | {
-            "record_types": props.get("record_types") or [],
-            "description": props.get("description") or "",
-            "acyclic": bool(props.get("acyclic")),
-        }
-    )
 
 
 class Repository:
@@ -187,7 +161,7 @@ class Repository:
     # -- connection roles -------------------------------------------------------------------
     async def create_role(self, body: RoleCreate) -> Role:
         role_id = body.id or str(uuid.uuid4())
-        rel_type = _relationship_type(body.name)
+        rel_type = relationship_type_of(body.name)
         props = body.model_dump(exclude={"id", "reciprocal_role_id"}) | {
             "id": role_id,
             "relationship_type": rel_type,
@@ -195,10 +169,10 @@ class Repository:
         }
 
         async def work(tx: Tx) -> None:
-            await _check_role_type_free(tx, rel_type, role_id)
+            await check_role_type_free(tx, rel_type, role_id)
             await (await tx.run(cypher.load("role_create"), props=props)).consume()
             if body.reciprocal_role_id:
-                await _set_reciprocal(tx, role_id, body.reciprocal_role_id)
+                await set_reciprocal(tx, role_id, body.reciprocal_role_id)
 
         try:
             await self._write(work)
@@ -226,12 +200,12 @@ class Repository:
         fields = patch.model_fields_set
 
         async def work(tx: Tx) -> None:
-            current = await _get_role(tx, role_id)
+            current = await get_role(tx, role_id)
             props = patch.model_dump(include=fields - {"reciprocal_role_id"})
             if patch.name is not None:
-                new_type = _relationship_type(patch.name)
+                new_type = relationship_type_of(patch.name)
                 if new_type != current["relationship_type"]:
-                    await _check_role_type_free(tx, new_type, role_id)
+                    await check_role_type_free(tx, new_type, role_id)
                     props["relationship_type"] = new_type
                     await (
                         await tx.run(
@@ -243,7 +217,7 @@ class Repository:
             props = {k: v for k, v in props.items() if v is not None or k == "description"}
             await (await tx.run(cypher.load("role_update"), id=role_id, props=props)).consume()
             if "reciprocal_role_id" in fields:
-                await _set_reciprocal(tx, role_id, patch.reciprocal_role_id)
+                await set_reciprocal(tx, role_id, patch.reciprocal_role_id)
 
         try:
             await self._write(work)
@@ -255,7 +229,7 @@ class Repository:
 
     async def delete_role(self, role_id: str) -> None:
         async def work(tx: Tx) -> None:
-            role = await _get_role(tx, role_id)
+            role = await get_role(tx, role_id)
             result = await tx.run(
                 cypher.load("role_in_use"), relationship_type=role["relationship_type"]
             )
@@ -276,20 +250,20 @@ class Repository:
         connection_id = body.id or str(uuid.uuid4())
 
         async def work(tx: Tx) -> None:
-            role1, role2 = await _resolve_sides(
+            role1, role2 = await resolve_sides(
                 tx,
                 body.record1_role_id or body.record1_role,
                 body.record2_role_id or body.record2_role,
                 "record1_role_id" if body.record1_role_id else "record1_role",
                 "record2_role_id" if body.record2_role_id else "record2_role",
             )
-            records = await _lock_records(tx, body.record1_id, body.record2_id)
-            _check_applicable(role1, records[body.record1_id], "record1")
-            _check_applicable(role2, records[body.record2_id], "record2")
-            role1_id, role2_id = _role_id(role1), _role_id(role2)
+            records = await lock_records(tx, body.record1_id, body.record2_id)
+            check_applicable(role1, records[body.record1_id], "record1")
+            check_applicable(role2, records[body.record2_id], "record2")
+            role1_id, role2_id = id_of(role1), id_of(role2)
             if body.state == "active":
-                await _check_no_duplicate(tx, body.record1_id, body.record2_id, role1_id, role2_id)
-            await _check_no_loop(tx, body.record1_id, body.record2_id, role1, role2)
+                await check_no_duplicate(tx, body.record1_id, body.record2_id, role1_id, role2_id)
+            await check_no_loop(tx, body.record1_id, body.record2_id, role1, role2)
             props = {
                 "record1_role_id": role1_id,
                 "record2_role_id": role2_id,
@@ -304,8 +278,8 @@ class Repository:
                     id=connection_id,
                     record1_id=body.record1_id,
                     record2_id=body.record2_id,
-                    type_to_record2=_type_of(role2),
-                    type_to_record1=_type_of(role1),
+                    type_to_record2=type_of(role2),
+                    type_to_record1=type_of(role1),
                     props=props,
                 )
             ).consume()
@@ -326,7 +300,7 @@ class Repository:
         row = await self._read(work)
         if row is None:
             raise NotFoundError(f"connection '{connection_id}' not found", field="id")
-        return _to_connection(row)
+        return to_connection(row)
 
     async def patch_connection(self, connection_id: str, patch: ConnectionPatch) -> Connection:
         fields = patch.model_fields_set
@@ -340,7 +314,7 @@ class Repository:
             keys2 = {"record2_role_id", "record2_role"} & fields
             role1 = role2 = None
             if keys1 or keys2:
-                role1, role2 = await _resolve_sides(
+                role1, role2 = await resolve_sides(
                     tx,
                     (patch.record1_role_id or patch.record1_role)
                     if keys1
@@ -353,7 +327,7 @@ class Repository:
                     defaults=False,
                 )
             else:
-                role1, role2 = await _resolve_sides(
+                role1, role2 = await resolve_sides(
                     tx,
                     edge.get("record1_role_id"),
                     edge.get("record2_role_id"),
@@ -362,9 +336,9 @@ class Repository:
                     defaults=False,
                 )
             r1, r2 = edge["record1_id"], edge["record2_id"]
-            records = await _lock_records(tx, r1, r2)
-            _check_applicable(role1, records[r1], "record1")
-            _check_applicable(role2, records[r2], "record2")
+            records = await lock_records(tx, r1, r2)
+            check_applicable(role1, records[r1], "record1")
+            check_applicable(role2, records[r2], "record2")
             start = (
                 patch.effective_start
                 if "effective_start" in fields
@@ -377,13 +351,13 @@ class Repository:
                 )
             state = patch.state or edge["state"]
             if state == "active":
-                await _check_no_duplicate(
-                    tx, r1, r2, _role_id(role1), _role_id(role2), exclude=connection_id
+                await check_no_duplicate(
+                    tx, r1, r2, id_of(role1), id_of(role2), exclude=connection_id
                 )
-            await _check_no_loop(tx, r1, r2, role1, role2)
+            await check_no_loop(tx, r1, r2, role1, role2)
             props: dict[str, Any] = {
-                "record1_role_id": _role_id(role1),
-                "record2_role_id": _role_id(role2),
+                "record1_role_id": id_of(role1),
+                "record2_role_id": id_of(role2),
                 "state": state,
                 "effective_start": start,
                 "effective_end": end,
@@ -395,8 +369,8 @@ class Repository:
                     cypher.load("connection_update"),
                     id=connection_id,
                     props=props,
-                    type_to_record2=_type_of(role2),
-                    type_to_record1=_type_of(role1),
+                    type_to_record2=type_of(role2),
+                    type_to_record1=type_of(role1),
                 )
             ).consume()
 
@@ -426,7 +400,7 @@ class Repository:
         async def work(tx: Tx) -> list[dict[str, Any]] | None:
             rel_type = None
             if role:
-                rel_type = (await _resolve_roles(tx, {"role": role}))["role"]["relationship_type"]
+                rel_type = (await resolve_roles(tx, {"role": role}))["role"]["relationship_type"]
             result = await tx.run(
                 cypher.load("record_connections"),
                 id=record_id,
@@ -444,192 +418,10 @@ class Repository:
         if rows is None:
             raise NotFoundError(f"record '{record_id}' not found", field="id")
         rows.sort(key=lambda row: row["edge"]["connection_id"])
-        items = [_to_related(row) for row in rows[:limit]]
+        items = [to_related(row) for row in rows[:limit]]
         next_cursor = encode_cursor(items[-1].connection_id) if len(rows) > limit else None
         return RelatedRecordPage(items=items, next_cursor=next_cursor)
 
 
-# -- helpers inside a transaction ---------------------------------------------------------------
 def _record_props(body: RecordBody) -> dict[str, Any]:
     return {**body.attributes, "type": body.type, "name": body.name}
-
-
-def _relationship_type(name: str) -> str:
-    try:
-        return relationship_type(name)
-    except ValueError as exc:
-        raise InvalidError(f"role name '{name[:100]}': {exc}", field="name") from None
-
-
-async def _check_role_type_free(tx: Tx, rel_type: str, role_id: str) -> None:
-    rows = await (await tx.run(cypher.load("roles_list"))).data()
-    for row in rows:
-        if row["role"]["relationship_type"] == rel_type and row["role"]["id"] != role_id:
-            raise ConflictError(
-                f"role '{row['role']['name']}' ({row['role']['id']}) already has relationship type "
-                f"{rel_type}; role names must differ in more than case and punctuation",
-                field="name",
-            )
-
-
-async def _get_role(tx: Tx, role_id: str) -> dict[str, Any]:
-    row = await (await tx.run(cypher.load("role_get"), id=role_id)).single()
-    if row is None:
-        raise NotFoundError(f"connection role '{role_id}' not found", field="id")
-    return dict(row["role"])
-
-
-async def _set_reciprocal(tx: Tx, role_id: str, reciprocal_id: str | None) -> None:
-    if reciprocal_id and reciprocal_id != role_id:
-        partner = await (await tx.run(cypher.load("role_get"), id=reciprocal_id)).single()
-        if partner is None:
-            raise NotFoundError(
-                f"connection role '{reciprocal_id}' not found", field="reciprocal_role_id"
-            )
-    await (
-        await tx.run(cypher.load("role_set_reciprocal"), id=role_id, reciprocal_id=reciprocal_id)
-    ).consume()
-
-
-async def _resolve_roles(tx: Tx, wanted: dict[str, str]) -> dict[str, dict[str, Any]]:
-    """Roles by id or name, keyed by the field that asked; 404 naming the field otherwise."""
-    keys = list(dict.fromkeys(wanted.values()))
-    rows = await (await tx.run(cypher.load("roles_resolve"), keys=keys)).data()
-    found = {row["key"]: row["role"] for row in rows}
-    resolved = {}
-    for field, key in wanted.items():
-        if not found.get(key):
-            raise NotFoundError(f"connection role '{key}' not found", field=field)
-        resolved[field] = found[key]
-    return resolved
-
-
-async def _resolve_sides(
-    tx: Tx, key1: str | None, key2: str | None, field1: str, field2: str, defaults: bool = True
-) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    """Both sides' roles; with `defaults`, a missing side takes the other side's reciprocal."""
-    wanted = {f: k for f, k in ((field1, key1), (field2, key2)) if k}
-    roles = await _resolve_roles(tx, wanted) if wanted else {}
-    role1, role2 = roles.get(field1), roles.get(field2)
-    if defaults and (role1 is None) != (role2 is None):
-        given = role1 or role2
-        assert given is not None
-        reciprocal_id = given.get("reciprocal_role_id")
-        if reciprocal_id:
-            other = (await _resolve_roles(tx, {"reciprocal": reciprocal_id}))["reciprocal"]
-            role1, role2 = (other, role2) if role1 is None else (role1, other)
-    return role1, role2
-
-
-async def _lock_records(tx: Tx, record1_id: str, record2_id: str) -> dict[str, dict[str, Any]]:
-    ids = sorted({record1_id, record2_id})
-    rows = await (await tx.run(cypher.load("connection_lock_records"), ids=ids)).data()
-    records = {row["id"]: row for row in rows}
-    for field, record_id in (("record1_id", record1_id), ("record2_id", record2_id)):
-        if record_id not in records:
-            raise NotFoundError(f"record '{record_id}' not found", field=field)
-    return records
-
-
-def _check_applicable(role: dict[str, Any] | None, record: dict[str, Any], side: str) -> None:
-    if role and role.get("record_types") and record["type"] not in role["record_types"]:
-        raise InvalidError(
-            f"role '{role['name']}' applies to {', '.join(role['record_types'])} records, but "
-            f"{side} '{record['id']}' is a {record['type']}",
-            field=f"{side}_role_id",
-        )
-
-
-async def _check_no_duplicate(
-    tx: Tx,
-    record1_id: str,
-    record2_id: str,
-    role1_id: str | None,
-    role2_id: str | None,
-    exclude: str | None = None,
-) -> None:
-    row = await (
-        await tx.run(
-            cypher.load("connection_find_duplicate"),
-            record1_id=record1_id,
-            record2_id=record2_id,
-            record1_role_id=role1_id,
-            record2_role_id=role2_id,
-            exclude_id=exclude,
-        )
-    ).single()
-    if row:
-        raise ConflictError(
-            f"an identical active connection '{row['connection_id']}' already links "
-            f"'{record1_id}' and '{record2_id}' with these roles",
-            connection_id=row["connection_id"],
-        )
-
-
-async def _check_no_loop(
-    tx: Tx,
-    record1_id: str,
-    record2_id: str,
-    role1: dict[str, Any] | None,
-    role2: dict[str, Any] | None,
-) -> None:
-    """An acyclic role (e.g. Referral) may not close a loop of its own edges."""
-    for role, source, target in ((role2, record1_id, record2_id), (role1, record2_id, record1_id)):
-        if not role or not role.get("acyclic"):
-            continue
-        row = await (
-            await tx.run(
-                cypher.load("connection_find_loop"),
-                from_id=source,
-                to_id=target,
-                relationship_type=role["relationship_type"],
-            )
-        ).single()
-        if row:
-            chain = " -> ".join(row["chain"])
-            raise ConflictError(
-                f"role '{role['name']}' is acyclic and this connection would close a loop: the "
-                f"chain {chain} already exists",
-                chain=row["chain"],
-            )
-
-
-def _role_id(role: dict[str, Any] | None) -> str | None:
-    return role["id"] if role else None
-
-
-def _type_of(role: dict[str, Any] | None) -> str:
-    return str(role["relationship_type"]) if role else NO_ROLE_TYPE
-
-
-def _ref(role: dict[str, Any] | None) -> RoleRef | None:
-    return RoleRef(id=role["id"], name=role["name"]) if role else None
-
-
-def _to_connection(row: dict[str, Any]) -> Connection:
-    edge = native(row["edge"])
-    return Connection(
-        id=edge["connection_id"],
-        record1=ConnectionSide(**row["record1"], role=_ref(row["role1"])),
-        record2=ConnectionSide(**row["record2"], role=_ref(row["role2"])),
-        state=edge["state"],
-        description=edge.get("description") or "",
-        effective_start=edge.get("effective_start"),
-        effective_end=edge.get("effective_end"),
-        created_at=edge["created_at"],
-        updated_at=edge["updated_at"],
-    )
-
-
-def _to_related(row: dict[str, Any]) -> RelatedRecord:
-    edge = native(row["edge"])
-    return RelatedRecord(
-        connection_id=edge["connection_id"],
-        record=to_record(row["record"]),
-        role=_ref(row["role"]),
-        own_role=_ref(row["own_role"]),
-        state=edge["state"],
-        description=edge.get("description") or "",
-        effective_start=edge.get("effective_start"),
-        effective_end=edge.get("effective_end"),
-    )

@@ -16,7 +16,7 @@ from neo4j.exceptions import ClientError
 
 from graphsvc import cypher
 from graphsvc.errors import InvalidError, NotFoundError, UnavailableError
-from graphsvc.graph.repository import to_record
+from graphsvc.graph.rows import to_record
 from graphsvc.models import (
     ChainsResponse,
     Hop,

@@ -1,0 +1,85 @@
+"""Neo4j rows to the API's models, and the opaque paging cursors."""
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from graphsvc.errors import InvalidError
+from graphsvc.graph.convert import native
+from graphsvc.models import Connection, ConnectionSide, Record, RelatedRecord, Role, RoleRef
+
+RECORD_KEYS = ("id", "type", "name", "created_at", "updated_at")
+
+
+def encode_cursor(after: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"after": after}).encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> str:
+    if not cursor:
+        return ""
+    try:
+        after = json.loads(base64.urlsafe_b64decode(cursor.encode()))["after"]
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise InvalidError("not a cursor this API returned", field="cursor") from None
+    if not isinstance(after, str):
+        raise InvalidError("not a cursor this API returned", field="cursor")
+    return after
+
+
+def to_record(props: dict[str, Any]) -> Record:
+    props = native(props)
+    attributes = {k: v for k, v in props.items() if k not in RECORD_KEYS}
+    return Record(
+        id=props["id"],
+        type=props["type"],
+        name=props["name"],
+        attributes=attributes,
+        created_at=props["created_at"],
+        updated_at=props["updated_at"],
+    )
+
+
+def to_role(props: dict[str, Any]) -> Role:
+    return Role(
+        **{k: props.get(k) for k in Role.model_fields}
+        | {
+            "record_types": props.get("record_types") or [],
+            "description": props.get("description") or "",
+            "acyclic": bool(props.get("acyclic")),
+        }
+    )
+
+
+def role_ref(role: dict[str, Any] | None) -> RoleRef | None:
+    return RoleRef(id=role["id"], name=role["name"]) if role else None
+
+
+def to_connection(row: dict[str, Any]) -> Connection:
+    edge = native(row["edge"])
+    return Connection(
+        id=edge["connection_id"],
+        record1=ConnectionSide(**row["record1"], role=role_ref(row["role1"])),
+        record2=ConnectionSide(**row["record2"], role=role_ref(row["role2"])),
+        state=edge["state"],
+        description=edge.get("description") or "",
+        effective_start=edge.get("effective_start"),
+        effective_end=edge.get("effective_end"),
+        created_at=edge["created_at"],
+        updated_at=edge["updated_at"],
+    )
+
+
+def to_related(row: dict[str, Any]) -> RelatedRecord:
+    edge = native(row["edge"])
+    return RelatedRecord(
+        connection_id=edge["connection_id"],
+        record=to_record(row["record"]),
+        role=role_ref(row["role"]),
+        own_role=role_ref(row["own_role"]),
+        state=edge["state"],
+        description=edge.get("description") or "",
+        effective_start=edge.get("effective_start"),
+        effective_end=edge.get("effective_end"),
+    )
