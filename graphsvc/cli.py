@@ -113,11 +113,8 @@ def schema_apply() -> None:
     settings = get_settings()
 
     async def run() -> int:
-        driver = create_async_driver(settings)
-        try:
+        async with create_async_driver(settings) as driver:
             return await apply_schema_async(driver, settings.neo4j_database)
-        finally:
-            await driver.close()
 
     try:
         count = asyncio.run(run())
@@ -132,13 +129,10 @@ def demo() -> None:
     settings = get_settings()
 
     async def run() -> tuple[int, int]:
-        driver = create_async_driver(settings)
-        try:
+        async with create_async_driver(settings) as driver:
             await apply_schema_async(driver, settings.neo4j_database)
             report = await load_demo(Repository(driver, settings.neo4j_database))
             return report.created, report.existing
-        finally:
-            await driver.close()
 
     try:
         created, existing = asyncio.run(run())
@@ -392,14 +386,11 @@ def check(
     settings = get_settings()
 
     async def run() -> Report:
-        driver = create_async_driver(settings)
-        try:
+        async with create_async_driver(settings) as driver:
             report = await audit(driver, settings.neo4j_database)
             if repair and report.problems:
                 report = await repair_graph(driver, settings.neo4j_database, report)
             return report
-        finally:
-            await driver.close()
 
     started = time.monotonic()
     try:

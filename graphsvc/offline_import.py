@@ -493,9 +493,6 @@ def run_import(
 
 
 async def _finish(settings: Settings, role_rows: list[tuple[int, dict[str, Any]]]) -> BatchResult:
-    driver = create_async_driver(settings)
-    try:
+    async with create_async_driver(settings) as driver:
         await apply_schema_async(driver, settings.neo4j_database)
         return await upsert_roles(Repository(driver, settings.neo4j_database), role_rows)
-    finally:
-        await driver.close()

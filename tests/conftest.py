@@ -22,6 +22,7 @@ from neo4j import Driver
 
 from graphsvc.api.app import create_app
 from graphsvc.config import CACHE_HOME, Settings
+from graphsvc.graph.check import Report, audit, repair
 from graphsvc.graph.db import apply_schema_async, create_async_driver, create_driver
 from graphsvc.neo4j_local import LauncherError, LocalNeo4j
 
@@ -92,11 +93,8 @@ def driver(settings: Settings) -> Iterator[Driver]:
         pytest.fail(f"Neo4j at {settings.neo4j_uri} is unreachable: {exc}", pytrace=False)
 
     async def apply() -> None:
-        adriver = create_async_driver(settings)
-        try:
+        async with create_async_driver(settings) as adriver:
             await apply_schema_async(adriver, settings.neo4j_database)
-        finally:
-            await adriver.close()
 
     asyncio.run(apply())
     yield driver
@@ -125,3 +123,14 @@ def query(driver: Driver, cypher: str, **params: Any) -> list[dict[str, Any]]:
     """Run a read in the test database and return plain dicts (for asserting Neo4j's state)."""
     records, _, _ = driver.execute_query(cypher, params)  # type: ignore[arg-type]
     return [r.data() for r in records]
+
+
+def run_check(settings: Settings, fix: bool = False) -> Report:
+    """`graphsvc check` (and `--repair` with `fix`) on the given Neo4j."""
+
+    async def go() -> Report:
+        async with create_async_driver(settings) as driver:
+            report = await audit(driver, settings.neo4j_database)
+            return await repair(driver, settings.neo4j_database, report) if fix else report
+
+    return asyncio.run(go())

@@ -1,26 +1,10 @@
 """`graphsvc check` finds every kind of broken connection and `--repair` mends what it can."""
 
-import asyncio
-
 from fastapi.testclient import TestClient
 from neo4j import Driver
 
 from graphsvc.config import Settings
-from graphsvc.graph.check import Report, audit, repair
-from graphsvc.graph.db import create_async_driver
-from tests.conftest import query
-
-
-def run_check(settings: Settings, fix: bool = False) -> Report:
-    async def go() -> Report:
-        driver = create_async_driver(settings)
-        try:
-            report = await audit(driver, settings.neo4j_database)
-            return await repair(driver, settings.neo4j_database, report) if fix else report
-        finally:
-            await driver.close()
-
-    return asyncio.run(go())
+from tests.conftest import query, run_check
 
 
 def build(client: TestClient) -> None:

@@ -5,7 +5,6 @@ Neo4j detects deadlocks. Each request must end in success or a clear 404/409/503
 graph must be whole, with exactly the connections the successful requests leave behind.
 """
 
-import asyncio
 import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -15,9 +14,7 @@ from fastapi.testclient import TestClient
 from neo4j import Driver
 
 from graphsvc.config import Settings
-from graphsvc.graph.check import audit
-from graphsvc.graph.db import create_async_driver
-from tests.conftest import query
+from tests.conftest import query, run_check
 
 pytestmark = pytest.mark.slow
 
@@ -86,11 +83,4 @@ def test_fifty_clients_leave_a_whole_graph(
     assert sorted(keys) == sorted(alive)
     assert query(driver, "MATCH ()-[e]->() RETURN count(e) AS n")[0]["n"] == 2 * len(alive)
 
-    async def check() -> list[object]:
-        adriver = create_async_driver(settings)
-        try:
-            return list((await audit(adriver, settings.neo4j_database)).problems)
-        finally:
-            await adriver.close()
-
-    assert asyncio.run(check()) == []
+    assert run_check(settings).problems == []

@@ -1,6 +1,5 @@
 """kill -9 of Neo4j during a burst of API writes: after restart no connection is half-written."""
 
-import asyncio
 import os
 import signal
 import threading
@@ -14,10 +13,8 @@ from neo4j import GraphDatabase
 
 from graphsvc.api.app import create_app
 from graphsvc.config import Settings
-from graphsvc.graph.check import audit
-from graphsvc.graph.db import create_async_driver
 from graphsvc.neo4j_local import LocalNeo4j
-from tests.conftest import local_test_settings
+from tests.conftest import local_test_settings, run_check
 
 pytestmark = pytest.mark.slow
 
@@ -35,17 +32,6 @@ def crash_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Loc
     server.start()
     yield server, settings
     server.stop()
-
-
-def problems(settings: Settings) -> list[object]:
-    async def run() -> list[object]:
-        driver = create_async_driver(settings)
-        try:
-            return list((await audit(driver, settings.neo4j_database)).problems)
-        finally:
-            await driver.close()
-
-    return asyncio.run(run())
 
 
 def test_kill_9_during_api_writes_leaves_no_half_pairs(
@@ -97,7 +83,7 @@ def test_kill_9_during_api_writes_leaves_no_half_pairs(
         while server.pid() is not None and time.monotonic() < deadline:
             time.sleep(0.2)
         server.start()  # recovery from the transaction log happens here
-        assert problems(settings) == []
+        assert run_check(settings).problems == []
         auth = (settings.neo4j_user, settings.neo4j_password.get_secret_value())
         with GraphDatabase.driver(settings.neo4j_uri, auth=auth) as driver:
             keys = driver.execute_query("MATCH (k:ConnectionKey) RETURN count(k) AS n").records[0][
@@ -116,4 +102,4 @@ def test_kill_9_during_api_writes_leaves_no_half_pairs(
     distinct_pairs = {frozenset((b["record1_id"], b["record2_id"])) for b in bodies}
     assert keys == len(distinct_pairs)  # identical pairs are refused as duplicates (409)
     assert edges == 2 * keys
-    assert problems(settings) == []
+    assert run_check(settings).problems == []
