@@ -3,14 +3,16 @@
 Where the Neo4j comes from, in this order:
 1. `NEO4J_URI` (with `NEO4J_USER` / `NEO4J_PASSWORD`) if set, as `.ci/run` does;
 2. testcontainers' `Neo4jContainer("neo4j:5.26-community")` if a Docker engine answers;
-3. the local server of `graphsvc neo4j start`, as a separate test instance (ports 17687/17474,
-   under ~/.cache/graphsvc/test-instance) so the tests never wipe a developer's data.
+3. the local server of `graphsvc neo4j start`, as a separate test instance (free ports, under
+   ~/.cache/graphsvc/test-instance) so the tests never wipe a developer's data; the session
+   stops it at the end.
 If none can be had the run fails (never skips) with the reason.
 """
 
 import asyncio
 import gc
 import os
+import socket
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,11 +50,18 @@ def _docker_answers() -> bool:
             gc.collect()
 
 
+def free_port() -> int:
+    """A port nothing listens on now (the OS picks it), so tests never collide with other work."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def local_test_settings(**overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "neo4j_home": CACHE_HOME / "test-instance",
-        "neo4j_bolt_port": 17687,
-        "neo4j_http_port": 17474,
+        "neo4j_bolt_port": free_port(),
+        "neo4j_http_port": free_port(),
         "neo4j_password": TEST_PASSWORD,
         "neo4j_uri": "",
         "neo4j_heap": "1g",
@@ -73,15 +82,20 @@ def settings() -> Iterator[Settings]:
             yield Settings(neo4j_uri=container.get_connection_url(), neo4j_password=TEST_PASSWORD)
         return
     settings = local_test_settings()
+    server = LocalNeo4j(settings)
+    server.stop()  # one left behind by an interrupted run would hold other ports
     try:
-        LocalNeo4j(settings).start()
+        server.start()
     except LauncherError as exc:
         pytest.fail(
             f"no Neo4j for the tests: NEO4J_URI is unset, no Docker engine answers, "
             f"and the local server would not start: {exc}",
             pytrace=False,
         )
-    yield settings
+    try:
+        yield settings
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

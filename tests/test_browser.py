@@ -12,7 +12,6 @@ import html
 import os
 import re
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -33,7 +32,7 @@ from graphsvc.demo import ACCOUNTS, CONNECTIONS, CONTACTS, ROLES, load_demo
 from graphsvc.graph.db import create_async_driver
 from graphsvc.graph.repository import Repository
 from graphsvc.neo4j_local import LocalNeo4j, browser_post_connect_cmd, port_in_use
-from tests.conftest import local_test_settings, query
+from tests.conftest import free_port, local_test_settings, query
 
 CYPHER = REPO_ROOT / "cypher"
 GUIDE = CYPHER / "browser" / "guide.html"
@@ -132,13 +131,14 @@ def test_api_serves_style_and_guide_with_cors(client: TestClient) -> None:
 
 
 def test_local_server_conf_applies_style_and_guide_on_connect(tmp_path: Path) -> None:
-    settings = local_test_settings(neo4j_home=tmp_path, port=18123)
+    api_port = free_port()
+    settings = local_test_settings(neo4j_home=tmp_path, port=api_port)
     LocalNeo4j(settings).write_conf()
     conf = (tmp_path / "conf" / "neo4j.conf").read_text()
     assert (
         "browser.post_connect_cmd=config autoComplete: false;"
-        "style http://localhost:18123/browser/graphsvc.grass;"
-        "guide http://localhost:18123/browser/guide.html\n"
+        f"style http://localhost:{api_port}/browser/graphsvc.grass;"
+        f"guide http://localhost:{api_port}/browser/guide.html\n"
     ) in conf
     assert "browser.remote_content_hostname_whitelist=guides.neo4j.com,localhost,127.0.0.1" in conf
 
@@ -231,12 +231,6 @@ def post_connect_port(driver: Driver) -> int | None:
         r"style http://localhost:(\d+)/browser/graphsvc\.grass", rows[0]["value"] if rows else ""
     )
     return int(match.group(1)) if match else None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -14,7 +14,7 @@ from neo4j import GraphDatabase
 from graphsvc.api.app import create_app
 from graphsvc.config import Settings
 from graphsvc.neo4j_local import LocalNeo4j
-from tests.conftest import local_test_settings, run_check
+from tests.conftest import free_port, local_test_settings, run_check
 
 pytestmark = pytest.mark.slow
 
@@ -23,8 +23,8 @@ pytestmark = pytest.mark.slow
 def crash_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalNeo4j, Settings]]:
     settings = local_test_settings(
         neo4j_home=tmp_path_factory.mktemp("crash"),
-        neo4j_bolt_port=27691,
-        neo4j_http_port=27481,
+        neo4j_bolt_port=free_port(),
+        neo4j_http_port=free_port(),
         neo4j_heap="512m",
         neo4j_pagecache="256m",
     )

@@ -17,7 +17,7 @@ from graphsvc.config import Settings
 from graphsvc.graph.db import create_driver
 from graphsvc.loader import Row, chunks, count_rows, prepare_chunk, read_rows
 from graphsvc.neo4j_local import LocalNeo4j
-from tests.conftest import local_test_settings, query
+from tests.conftest import free_port, local_test_settings, query
 
 DATA = Path(__file__).parent / "data"
 
@@ -319,7 +319,7 @@ def test_kill_9_mid_load_then_rerun(tmp_path: Path, settings: Settings, driver: 
 def own_neo4j(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, LocalNeo4j]]:
     home = tmp_path_factory.mktemp("loader-neo4j")
     own = local_test_settings(
-        neo4j_home=home, neo4j_bolt_port=28687, neo4j_http_port=28474, neo4j_heap="512m"
+        neo4j_home=home, neo4j_bolt_port=free_port(), neo4j_http_port=free_port(), neo4j_heap="512m"
     )
     server = LocalNeo4j(own)
     server.start()

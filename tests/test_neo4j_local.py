@@ -1,4 +1,4 @@
-"""The local Neo4j launcher, on an instance of its own (ports 27687/27474, a temporary home)."""
+"""The local Neo4j launcher, on an instance of its own (free ports, a temporary home)."""
 
 import socket
 import subprocess
@@ -14,7 +14,7 @@ from neo4j import GraphDatabase
 from graphsvc.api.app import create_app
 from graphsvc.config import Settings
 from graphsvc.neo4j_local import LauncherError, LocalNeo4j
-from tests.conftest import TEST_PASSWORD, local_test_settings
+from tests.conftest import TEST_PASSWORD, free_port, local_test_settings
 
 pytestmark = pytest.mark.slow
 
@@ -22,7 +22,9 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def own_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     home = tmp_path_factory.mktemp("launcher")
-    return local_test_settings(neo4j_home=home, neo4j_bolt_port=27687, neo4j_http_port=27474)
+    return local_test_settings(
+        neo4j_home=home, neo4j_bolt_port=free_port(), neo4j_http_port=free_port()
+    )
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +106,7 @@ def test_port_taken_by_another_process_is_a_clear_error(tmp_path: Path) -> None:
         blocker.listen()
         port = blocker.getsockname()[1]
         settings = local_test_settings(
-            neo4j_home=tmp_path, neo4j_bolt_port=port, neo4j_http_port=27475
+            neo4j_home=tmp_path, neo4j_bolt_port=port, neo4j_http_port=free_port()
         )
         result = cli(settings, "neo4j", "start")
         with pytest.raises(LauncherError, match="in use"):
@@ -116,7 +118,7 @@ def test_port_taken_by_another_process_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_missing_java_is_a_clear_error(own_settings: Settings, tmp_path: Path) -> None:
     settings = local_test_settings(
-        neo4j_home=tmp_path, neo4j_bolt_port=27688, neo4j_http_port=27476
+        neo4j_home=tmp_path, neo4j_bolt_port=free_port(), neo4j_http_port=free_port()
     )
     env_path = tmp_path / "bin"
     env_path.mkdir()

@@ -1,5 +1,5 @@
 """`graphsvc neo4j import`: neo4j-admin import of the generated dataset, on an instance of its own
-(ports 27695/27485, a temporary home), compared with what the online path writes."""
+(free ports, a temporary home), compared with what the online path writes."""
 
 import asyncio
 from collections.abc import Iterator
@@ -17,7 +17,7 @@ from graphsvc.graph.check import audit
 from graphsvc.graph.db import create_async_driver
 from graphsvc.neo4j_local import LocalNeo4j
 from graphsvc.offline_import import ImportSummary, OfflineImportError, run_import
-from tests.conftest import local_test_settings
+from tests.conftest import free_port, local_test_settings
 
 pytestmark = pytest.mark.slow
 BAD_CONNECTIONS = [
@@ -30,7 +30,7 @@ BAD_CONNECTIONS = [
 def own_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     home = tmp_path_factory.mktemp("offline-import")
     return local_test_settings(
-        neo4j_home=home, neo4j_bolt_port=27695, neo4j_http_port=27485, neo4j_heap="512m"
+        neo4j_home=home, neo4j_bolt_port=free_port(), neo4j_http_port=free_port(), neo4j_heap="512m"
     )
 
 
