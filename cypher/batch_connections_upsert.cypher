@@ -1,12 +1,14 @@
-// Upsert a batch of connections by connection id, reporting each row's outcome. A row creates
+// Upsert a batch of connections by connection id, reporting each row's outcome as a rule code of
+// graphsvc/rules.py (the caller turns it into the message; the caller also holds the locks of
+// the roles the rows use, see README "Locking"). A row creates
 // the key node and both edges, or updates both edges (replacing them when a role, hence a type,
 // changed), or changes nothing; it fails (with a reason) when a record is missing, a role does
 // not apply to its record, the id belongs to a connection between other records, an identical
 // active connection exists under another id, or an acyclic role would close a loop.
 // Roles were resolved by the caller: type1/type2 are the edge types, acyclic1/2 and
-// role1_types/role2_types the roles' rules. Each row runs in its own subquery so that it sees the
+// role1_types/role2_types the roles' rules, active_key the duplicate key (unique in the schema). Each row runs in its own subquery so that it sees the
 // rows before it. One row back: the counts and the failed rows.
-// :params {rows: [{index: 0, id: "c1", record1_id: "john", record2_id: "jane", type1: "REFERRED_BY", type2: "REFERRAL", role1_name: "Referred by", role2_name: "Referral", role1_types: ["contact"], role2_types: ["contact"], acyclic1: false, acyclic2: true, props: {connection_id: "c1", record1_id: "john", record2_id: "jane", record1_role_id: "referred-by", record2_role_id: "referral", state: "active", description: "", effective_start: null, effective_end: null}}]}
+// :params {rows: [{index: 0, id: "c1", record1_id: "john", record2_id: "jane", type1: "REFERRED_BY", type2: "REFERRAL", active_key: "jane|referral|john|referred-by", role1_types: ["contact"], role2_types: ["contact"], acyclic1: false, acyclic2: true, props: {connection_id: "c1", record1_id: "john", record2_id: "jane", record1_role_id: "referred-by", record2_role_id: "referral", state: "active", description: "", effective_start: null, effective_end: null}}]}
 WITH datetime() AS now
 UNWIND $rows AS row
 CALL (row, now) {
@@ -22,19 +24,15 @@ CALL (row, now) {
   }
   WITH row, now, a, b, k, old1, old2,
        CASE
-         WHEN a IS NULL THEN "record '" + row.record1_id + "' not found (record1_id)"
-         WHEN b IS NULL THEN "record '" + row.record2_id + "' not found (record2_id)"
+         WHEN a IS NULL THEN {code: "record_missing", side: 1}
+         WHEN b IS NULL THEN {code: "record_missing", side: 2}
          WHEN size(row.role1_types) > 0 AND NOT a.type IN row.role1_types
-           THEN "role '" + row.role1_name + "' applies to " + reduce(s = "", t IN row.role1_types | s + CASE s WHEN "" THEN "" ELSE ", " END + t)
-                + " records, but record1 '" + a.id + "' is a " + a.type
+           THEN {code: "role_types", side: 1, record_type: a.type}
          WHEN size(row.role2_types) > 0 AND NOT b.type IN row.role2_types
-           THEN "role '" + row.role2_name + "' applies to " + reduce(s = "", t IN row.role2_types | s + CASE s WHEN "" THEN "" ELSE ", " END + t)
-                + " records, but record2 '" + b.id + "' is a " + b.type
+           THEN {code: "role_types", side: 2, record_type: b.type}
          WHEN k IS NOT NULL AND (k.record1_id <> row.record1_id OR k.record2_id <> row.record2_id)
-           THEN "connection '" + row.id + "' already links '" + k.record1_id + "' and '"
-                + k.record2_id + "'; a connection's records cannot change"
-         WHEN k IS NOT NULL AND (old1 IS NULL OR old2 IS NULL)
-           THEN "connection '" + row.id + "' is missing an edge; run `graphsvc check --repair`"
+           THEN {code: "records_changed", old1: k.record1_id, old2: k.record2_id}
+         WHEN k IS NOT NULL AND (old1 IS NULL OR old2 IS NULL) THEN {code: "half"}
        END AS invalid
   WITH row, now, a, b, k, old1, old2, invalid,
        k IS NOT NULL AND type(old1) = row.type2 AND type(old2) = row.type1 AS same_types
@@ -72,30 +70,29 @@ CALL (row, now) {
   WITH row, now, a, b, k, old1, old2, same, same_types,
        CASE
          WHEN invalid IS NOT NULL THEN invalid
-         WHEN duplicate IS NOT NULL
-           THEN "an identical active connection '" + duplicate + "' already links '"
-                + row.record1_id + "' and '" + row.record2_id + "' with these roles"
-         WHEN loop2 IS NOT NULL
-           THEN "role '" + row.role2_name + "' is acyclic and this connection would close a loop: the chain "
-                + reduce(s = "", id IN loop2 | s + CASE s WHEN "" THEN "" ELSE " -> " END + id) + " already exists"
-         WHEN loop1 IS NOT NULL
-           THEN "role '" + row.role1_name + "' is acyclic and this connection would close a loop: the chain "
-                + reduce(s = "", id IN loop1 | s + CASE s WHEN "" THEN "" ELSE " -> " END + id) + " already exists"
+         WHEN duplicate IS NOT NULL THEN {code: "duplicate", duplicate: duplicate}
+         WHEN loop2 IS NOT NULL THEN {code: "loop", side: 2, chain: loop2}
+         WHEN loop1 IS NOT NULL THEN {code: "loop", side: 1, chain: loop1}
        END AS error
-  WITH row, now, a, b, old1, old2, same_types, error,
+  WITH row, now, a, b, k, old1, old2, same_types, error,
        CASE
          WHEN error IS NOT NULL THEN "failed"
          WHEN k IS NULL THEN "created"
          WHEN same THEN "unchanged"
          ELSE "updated"
        END AS outcome
-  WITH row, now, a, b, old1, old2, same_types, error, outcome, row.props AS props
+  WITH row, now, a, b, k, old1, old2, same_types, error, outcome, row.props AS props
   CALL (row, now, a, b, props, outcome) {
     WITH * WHERE outcome = "created"
-    CREATE (:ConnectionKey {id: row.id, record1_id: row.record1_id, record2_id: row.record2_id}),
+    CREATE (:ConnectionKey {id: row.id, record1_id: row.record1_id, record2_id: row.record2_id,
+                            active_key: row.active_key}),
            (a)-[e1:$(row.type2)]->(b), (b)-[e2:$(row.type1)]->(a)
     SET e1 = props {.*, side: 1, created_at: now, updated_at: now},
         e2 = props {.*, side: 2, created_at: now, updated_at: now}
+  }
+  CALL (row, k, outcome) {
+    WITH * WHERE outcome = "updated"
+    SET k.active_key = row.active_key
   }
   CALL (now, old1, old2, props, outcome, same_types) {
     WITH * WHERE outcome = "updated" AND same_types

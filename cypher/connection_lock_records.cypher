@@ -1,9 +1,10 @@
-// Take write locks on both records of a connection, in id order so that concurrent writers queue
-// instead of deadlocking, then return them. Writers of the same pair are serialised here, which is
-// what makes the duplicate check that follows safe under concurrency.
+// Write-lock records in id order (after any role locks), then return them as they are once
+// locked; a record deleted while we waited is absent. Serialises writers of the same records.
 // :params {ids: ["jane", "john"]}
 UNWIND $ids AS id
 MATCH (n:Record {id: id})
+WITH n ORDER BY n.id
 SET n._lock = true
 REMOVE n._lock
+WITH n WHERE n.id IS NOT NULL
 RETURN n.id AS id, n.type AS type, n.name AS name

@@ -3,6 +3,7 @@
 import asyncio
 import re
 import time
+from collections.abc import Callable
 
 import typer
 import uvicorn
@@ -236,8 +237,6 @@ def _load(
 
     from graphsvc import loader
     from graphsvc.graph.batch import BatchWriter, upsert_roles
-    from graphsvc.graph.db import create_driver
-    from graphsvc.models import BatchResult
 
     path = Path(file)
     if not path.is_file():
@@ -253,37 +252,30 @@ def _load(
     what = cast(loader.Kind, kind)
     settings = get_settings()
 
-    async def apply_schema() -> None:
-        adriver = create_async_driver(settings)
-        try:
-            await apply_schema_async(adriver, settings.neo4j_database)
-        finally:
-            await adriver.close()
-
     rejects_writer = loader.RejectsWriter(
         Path(rejects) if rejects else loader.rejects_path(path), form
     )
     rows = loader.read_rows(path, what, form, Path(assoc) if assoc else None)
-    driver = create_driver(settings)
-    summary = loader.Summary()
-    try:
-        asyncio.run(apply_schema())
-        if kind == "roles":
+
+    async def run(on_batch: Callable[[loader.Summary], None]) -> loader.Summary:
+        async with create_async_driver(settings) as driver:
+            await apply_schema_async(driver, settings.neo4j_database)
+            if kind != "roles":
+                writer = BatchWriter(driver, settings.neo4j_database)
+                return await loader.load(writer, what, rows, rejects_writer, batch_size, on_batch)
             started = time.monotonic()
             items = list(rows)
-
-            async def run_roles() -> BatchResult:
-                adriver = create_async_driver(settings)
-                try:
-                    repo = Repository(adriver, settings.neo4j_database)
-                    return await upsert_roles(repo, [(r.number, r.data) for r in items])
-                finally:
-                    await adriver.close()
-
-            summary = loader.load_roles_summary(asyncio.run(run_roles()), items, rejects_writer)
+            repo = Repository(driver, settings.neo4j_database)
+            result = await upsert_roles(repo, [(r.number, r.data) for r in items])
+            summary = loader.load_roles_summary(result, items, rejects_writer)
             summary.elapsed = time.monotonic() - started
+            return summary
+
+    summary = loader.Summary()
+    try:
+        if kind == "roles":
+            summary = asyncio.run(run(lambda s: None))
         else:
-            writer = BatchWriter(driver, settings.neo4j_database)
             total = loader.count_rows(path, form)
             if sys.stderr.isatty():
                 columns = (
@@ -299,7 +291,7 @@ def _load(
                     def bar(s: loader.Summary) -> None:
                         progress.update(task, completed=s.rows, rate=s.rate)
 
-                    summary = loader.load(writer, what, rows, rejects_writer, batch_size, bar)
+                    summary = asyncio.run(run(bar))
             else:
                 last = [0.0]
 
@@ -312,7 +304,7 @@ def _load(
                             err=True,
                         )
 
-                summary = loader.load(writer, what, rows, rejects_writer, batch_size, line)
+                summary = asyncio.run(run(line))
     except (ServiceUnavailable, SessionExpired, OSError) as exc:
         raise fail(
             f"Neo4j at {settings.neo4j_uri} is unavailable ({exc}); the batches before this one "
@@ -329,7 +321,6 @@ def _load(
         raise fail(str(exc)) from None
     finally:
         rejects_writer.close()
-        driver.close()
     typer.echo(
         f"{kind}: {summary.rows} rows in {summary.elapsed:.1f} s ({summary.rate:,.0f} rows/s): "
         f"{summary.created} created, {summary.updated} updated, {summary.unchanged} unchanged, "

@@ -16,18 +16,19 @@ written back in the input's format, with an `_error` column/key that the readers
 rejects file and load it again. Rows are numbered from 1 (the header is not a row).
 """
 
+import asyncio
 import csv
 import json
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from graphsvc.graph.batch import BatchWriter, Prepared, RoleIndex, prepare_connections
+from graphsvc.graph.batch import BatchWriter, Prepared, prepare_connections
 from graphsvc.graph.batch import prepare_records as prepare_record_rows
+from graphsvc.graph.roles import RoleIndex
 from graphsvc.models import BatchFailure, BatchResult
 
 Kind = Literal["roles", "records", "connections"]
@@ -343,7 +344,7 @@ def prepare_chunk(kind: Kind, chunk: list[Row], roles: RoleIndex | None) -> Prep
     return prepared
 
 
-def load(
+async def load(
     writer: BatchWriter,
     kind: Kind,
     rows: Iterable[Row],
@@ -352,17 +353,17 @@ def load(
     on_batch: Callable[[Summary], None] | None = None,
 ) -> Summary:
     """Records or connections in batches; while Neo4j writes one batch, the next is parsed and
-    validated (one writer thread: concurrent batches of connections would deadlock on records).
+    validated (one writer: concurrent batches of connections would contend for the same locks).
     A row that fails goes to `rejects`; Neo4j errors that outlast the driver's retries propagate,
     everything committed before them stays, and a re-run resumes (every write is an upsert)."""
     summary = Summary()
     started = time.monotonic()
-    roles = writer.roles() if kind == "connections" else None
+    roles = await writer.roles() if kind == "connections" else None
     name = "batch_records_upsert" if kind == "records" else "batch_connections_upsert"
-    pending: tuple[Future[BatchResult], list[Row]] | None = None
+    pending: tuple[asyncio.Task[BatchResult], list[Row]] | None = None
 
-    def finish(future: Future[BatchResult], chunk: list[Row]) -> None:
-        result = future.result()
+    async def finish(task: asyncio.Task[BatchResult], chunk: list[Row]) -> None:
+        result = await task
         by_number = {row.number: row for row in chunk}
         for failure in result.failed:
             rejects.write(by_number[failure.index], failure.error)
@@ -371,15 +372,28 @@ def load(
         if on_batch:
             on_batch(summary)
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        for chunk in chunks(rows, batch_size):
-            prepared = prepare_chunk(kind, chunk, roles)
-            future = pool.submit(writer.run, name, prepared)
+    def next_batch(source: Iterator[list[Row]]) -> tuple[list[Row], Prepared] | None:
+        chunk = next(source, None)
+        return None if chunk is None else (chunk, prepare_chunk(kind, chunk, roles))
+
+    source = chunks(rows, batch_size)
+    try:
+        while True:
+            # parsed and validated in a thread while the event loop drives the pending write
+            got = await asyncio.to_thread(next_batch, source)
             if pending:
-                finish(*pending)
-            pending = (future, chunk)
+                await finish(*pending)
+                pending = None
+            if got is None:
+                break
+            chunk, prepared = got
+            pending = (asyncio.create_task(writer.run(name, prepared)), chunk)
         if pending:
-            finish(*pending)
+            await finish(*pending)
+            pending = None
+    finally:
+        if pending:
+            pending[0].cancel()
     summary.elapsed = time.monotonic() - started
     return summary
 

@@ -33,11 +33,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from graphsvc import loader
+from graphsvc import loader, rules
 from graphsvc.config import Settings
-from graphsvc.graph.batch import RoleIndex, upsert_roles, validation_message
+from graphsvc.graph.batch import upsert_roles, validation_message
 from graphsvc.graph.db import apply_schema_async, create_async_driver
 from graphsvc.graph.repository import Repository
+from graphsvc.graph.roles import RoleIndex
 from graphsvc.identifiers import relationship_type
 from graphsvc.models import BatchResult, RoleCreate
 from graphsvc.neo4j_local import ADMIN, LocalNeo4j
@@ -60,7 +61,7 @@ EDGE_COLUMNS = [
     "created_at:datetime",
     "updated_at:datetime",
 ]
-KEY_COLUMNS = ["id:ID(ConnectionKey)", ":LABEL", "record1_id", "record2_id"]
+KEY_COLUMNS = ["id:ID(ConnectionKey)", ":LABEL", "record1_id", "record2_id", "active_key"]
 
 
 class OfflineImportError(Exception):
@@ -295,20 +296,23 @@ class LoopCheck:
             self.edges[rel_type].setdefault(start, []).append(end)
 
 
-def _check(row: dict[str, Any], records: RecordIndex) -> str | None:
-    """The online statement's per-row checks that need only the records (same messages)."""
+def _check(row: dict[str, Any], records: RecordIndex, roles: RoleIndex) -> str | None:
+    """The rules that need only the records, from the one rules module (same messages)."""
+    ends = []
     for side in ("1", "2"):
         record_id = row[f"record{side}_id"]
         record_type = records.type_of(record_id)
-        if record_type is None:
-            return f"record '{record_id}' not found (record{side}_id)"
-        allowed = row[f"role{side}_types"]
-        if allowed and record_type not in allowed:
-            return (
-                f"role '{row[f'role{side}_name']}' applies to {', '.join(allowed)} records, "
-                f"but record{side} '{record_id}' is a {record_type}"
-            )
-    return None
+        ends.append(None if record_type is None else rules.Record(record_id, record_type))
+    props = row["props"]
+    broken = rules.connection(
+        ends[0],
+        ends[1],
+        roles.by_id.get(props["record1_role_id"] or ""),
+        roles.by_id.get(props["record2_role_id"] or ""),
+        row["record1_id"],
+        row["record2_id"],
+    )
+    return broken.message if broken else None
 
 
 def convert_connections(
@@ -317,9 +321,9 @@ def convert_connections(
     fmt = loader.detect_format(path)
     writer = loader.RejectsWriter(loader.rejects_path(path), fmt)
     seen: set[int] = set()
-    active: dict[tuple[str, str, str, str], str] = {}
+    active: dict[str, str] = {}
     duplicates: list[str] = []
-    loops = LoopCheck({r["relationship_type"] for r in roles.by_id.values() if r.get("acyclic")})
+    loops = LoopCheck({r.relationship_type for r in roles.by_id.values() if r.acyclic})
     multiline = False
     count = 0
     try:
@@ -340,33 +344,26 @@ def convert_connections(
                     if id_hash in seen:
                         duplicates.append(f"{row['id']} (row {row['index']})")
                         continue
-                    error = _check(row, records)
+                    error = _check(row, records, roles)
                     props = row["props"]
                     a, b = row["record1_id"], row["record2_id"]
-                    role1, role2 = props["record1_role_id"] or "", props["record2_role_id"] or ""
-                    key = min((a, b, role1, role2), (b, a, role2, role1))
-                    if error is None and props["state"] == "active" and key in active:
-                        error = (
-                            f"an identical active connection '{active[key]}' already links "
-                            f"'{a}' and '{b}' with these roles"
-                        )
+                    key = row["active_key"]
+                    if error is None and key is not None and key in active:
+                        error = rules.duplicate(active[key], a, b).message
                     if error is None:
-                        for rel_type, name, start, end, acyclic in (
-                            (row["type2"], row["role2_name"], b, a, row["acyclic2"]),
-                            (row["type1"], row["role1_name"], a, b, row["acyclic1"]),
+                        for rel_type, role_id, start, end, acyclic in (
+                            (row["type2"], props["record2_role_id"], b, a, row["acyclic2"]),
+                            (row["type1"], props["record1_role_id"], a, b, row["acyclic1"]),
                         ):
                             loop = loops.chain(rel_type, start, end) if acyclic else None
                             if loop:
-                                error = (
-                                    f"role '{name}' is acyclic and this connection would close "
-                                    f"a loop: the chain {' -> '.join(loop)} already exists"
-                                )
+                                error = rules.loop(roles.by_id[role_id], loop).message
                                 break
                     if error is not None:
                         summary.reject("connections", writer, source, error)
                         continue
                     seen.add(id_hash)
-                    if props["state"] == "active":
+                    if key is not None:
                         active[key] = row["id"]
                     loops.add(row["type2"], a, b)
                     loops.add(row["type1"], b, a)
@@ -391,7 +388,7 @@ def convert_connections(
                     edges.write(
                         _line([cell(b), cell(a), row["type1"], cid, "2", *values, now, now])
                     )
-                    keys.write(_line([cid, "ConnectionKey", cell(a), cell(b)]))
+                    keys.write(_line([cid, "ConnectionKey", cell(a), cell(b), cell(key)]))
                     count += 1
     finally:
         writer.close()

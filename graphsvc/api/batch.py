@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 
 from graphsvc.api.responses import errors
 from graphsvc.errors import GraphError, InvalidError
-from graphsvc.graph.batch import MAX_BATCH_ROWS, AsyncBatchWriter, Item
+from graphsvc.graph.batch import MAX_BATCH_ROWS, BatchWriter, Item
 from graphsvc.models import BatchFailure, BatchResult
 
 router = APIRouter(prefix="/batch", tags=["batch"])
@@ -61,9 +61,9 @@ async def _rows(request: Request) -> tuple[list[Item], list[BatchFailure]]:
     return items, failed
 
 
-def _writer(request: Request) -> AsyncBatchWriter:
+def _writer(request: Request) -> BatchWriter:
     db = request.app.state.db
-    return AsyncBatchWriter(db.driver, db.database)
+    return BatchWriter(db.driver, db.database, timeout=request.app.state.query_timeout)
 
 
 def _merge(result: BatchResult, failed: list[BatchFailure]) -> BatchResult:

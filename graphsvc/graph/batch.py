@@ -15,17 +15,19 @@ raced by a concurrent writer), its rows are retried one by one so only the culpr
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, LiteralString
+from typing import Any
 
-from neo4j import AsyncDriver, AsyncManagedTransaction, Driver, ManagedTransaction
+from neo4j import AsyncDriver, AsyncManagedTransaction, unit_of_work
 from neo4j.exceptions import ClientError
 from pydantic import ValidationError
 
-from graphsvc import cypher
+from graphsvc import cypher, rules
 from graphsvc.errors import GraphError
+from graphsvc.graph.locks import lock_roles
 from graphsvc.graph.repository import Repository
+from graphsvc.graph.roles import RoleIndex
 from graphsvc.graph.rows import to_role
-from graphsvc.identifiers import NO_ROLE_TYPE, type_label
+from graphsvc.identifiers import type_label
 from graphsvc.models import (
     BatchFailure,
     BatchResult,
@@ -34,6 +36,7 @@ from graphsvc.models import (
     RoleCreate,
     RolePatch,
 )
+from graphsvc.rules import Role
 
 MAX_BATCH_ROWS = 10_000
 Item = tuple[int, Any]  # (index the caller reports failures by, the raw row)
@@ -55,10 +58,13 @@ def _failure(index: int, raw: Any, error: str) -> BatchFailure:
 
 @dataclass
 class Prepared:
-    """Query rows for the statement, and the rows that already failed in Python."""
+    """Query rows for the statement, the rows that already failed in Python, and (connections)
+    the raw items and roles the rows were prepared from, to prepare them again under locks."""
 
     rows: list[dict[str, Any]] = field(default_factory=list)
     failed: list[BatchFailure] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
+    roles: RoleIndex | None = None
 
 
 # -- records ------------------------------------------------------------------------------------
@@ -81,44 +87,54 @@ def prepare_records(items: Iterable[Item]) -> Prepared:
 
 
 # -- connections --------------------------------------------------------------------------------
-class RoleIndex:
-    """The roles, looked up as the API does: by id, then exact name, then name in any case."""
-
-    def __init__(self, roles: Iterable[dict[str, Any]]) -> None:
-        self.by_id: dict[str, dict[str, Any]] = {}
-        self.by_name: dict[str, dict[str, Any]] = {}
-        self.by_lower: dict[str, dict[str, Any]] = {}
-        for role in roles:
-            self.by_id[role["id"]] = role
-            self.by_name.setdefault(role["name"], role)
-            self.by_lower.setdefault(role["name"].lower(), role)
-
-    def get(self, key: str) -> dict[str, Any] | None:
-        return self.by_id.get(key) or self.by_name.get(key) or self.by_lower.get(key.lower())
-
-
-def _sides(
-    body: ConnectionCreate, roles: RoleIndex
-) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    found: list[dict[str, Any] | None] = []
-    for side in ("record1", "record2"):
-        by_id, by_name = getattr(body, f"{side}_role_id"), getattr(body, f"{side}_role")
-        key, field_name = (by_id, f"{side}_role_id") if by_id else (by_name, f"{side}_role")
-        role = roles.get(key) if key else None
-        if key and role is None:
-            raise LookupError(f"{field_name}: connection role '{key}' not found")
-        found.append(role)
-    role1, role2 = found
-    if (role1 is None) != (role2 is None):
-        given = role1 or role2
-        assert given is not None
-        other = roles.by_id.get(given.get("reciprocal_role_id") or "")
-        role1, role2 = (other, role2) if role1 is None else (role1, other)
-    return role1, role2
+def _connection_row(index: int, body: ConnectionCreate, roles: RoleIndex) -> dict[str, Any]:
+    """The statement's row for one valid connection, or ValueError with the row's error."""
+    assert body.id is not None
+    try:
+        role1, role2 = roles.sides(
+            body.record1_role_id or body.record1_role,
+            body.record2_role_id or body.record2_role,
+            "record1_role_id" if body.record1_role_id else "record1_role",
+            "record2_role_id" if body.record2_role_id else "record2_role",
+        )
+    except LookupError as exc:
+        field_name, key = exc.args
+        v = rules.violation(rules.Code.ROLE_MISSING, field_name, role_id=key, where=field_name)
+        raise ValueError(v.message) from None
+    broken = rules.shape(role1, role2)
+    if broken:
+        raise ValueError(broken.message)
+    role1_id, role2_id = rules.id_of(role1), rules.id_of(role2)
+    return {
+        "index": index,
+        "id": body.id,
+        "record1_id": body.record1_id,
+        "record2_id": body.record2_id,
+        "type1": rules.type_of(role1),
+        "type2": rules.type_of(role2),
+        "role1_types": list(role1.record_types) if role1 else [],
+        "role2_types": list(role2.record_types) if role2 else [],
+        "acyclic1": bool(role1 and role1.acyclic),
+        "acyclic2": bool(role2 and role2.acyclic),
+        "active_key": rules.active_key(
+            body.record1_id, body.record2_id, role1_id, role2_id, body.state
+        ),
+        "props": {
+            "connection_id": body.id,
+            "record1_id": body.record1_id,
+            "record2_id": body.record2_id,
+            "record1_role_id": role1_id,
+            "record2_role_id": role2_id,
+            "state": body.state,
+            "description": body.description,
+            "effective_start": body.effective_start,
+            "effective_end": body.effective_end,
+        },
+    }
 
 
 def prepare_connections(items: Iterable[Item], roles: RoleIndex) -> Prepared:
-    out = Prepared()
+    out = Prepared(roles=roles)
     for index, raw in items:
         try:
             body = ConnectionCreate.model_validate(raw)
@@ -131,43 +147,69 @@ def prepare_connections(items: Iterable[Item], roles: RoleIndex) -> Prepared:
             )
             continue
         try:
-            role1, role2 = _sides(body, roles)
-        except LookupError as exc:
+            out.rows.append(_connection_row(index, body, roles))
+        except ValueError as exc:
             out.failed.append(_failure(index, raw, str(exc)))
             continue
-        out.rows.append(
-            {
-                "index": index,
-                "id": body.id,
-                "record1_id": body.record1_id,
-                "record2_id": body.record2_id,
-                "type1": role1["relationship_type"] if role1 else NO_ROLE_TYPE,
-                "type2": role2["relationship_type"] if role2 else NO_ROLE_TYPE,
-                "role1_name": role1["name"] if role1 else "",
-                "role2_name": role2["name"] if role2 else "",
-                "role1_types": (role1.get("record_types") or []) if role1 else [],
-                "role2_types": (role2.get("record_types") or []) if role2 else [],
-                "acyclic1": bool(role1 and role1.get("acyclic")),
-                "acyclic2": bool(role2 and role2.get("acyclic")),
-                "props": {
-                    "connection_id": body.id,
-                    "record1_id": body.record1_id,
-                    "record2_id": body.record2_id,
-                    "record1_role_id": role1["id"] if role1 else None,
-                    "record2_role_id": role2["id"] if role2 else None,
-                    "state": body.state,
-                    "description": body.description,
-                    "effective_start": body.effective_start,
-                    "effective_end": body.effective_end,
-                },
-            }
-        )
+        out.items.append((index, raw))
     return out
 
 
+def _roles_used(prepared: Prepared) -> set[str]:
+    return {
+        role_id
+        for row in prepared.rows
+        for role_id in (row["props"]["record1_role_id"], row["props"]["record2_role_id"])
+        if role_id
+    }
+
+
+def failure_message(row: dict[str, Any], error: dict[str, Any], roles: RoleIndex) -> str:
+    """The message of a failure code the batch statement returned, from the rules' table."""
+    side = error.get("side")
+    role = roles.by_id.get(row["props"][f"record{side}_role_id"] or "") if side else None
+    code = rules.Code(error["code"])
+    if code is rules.Code.RECORD_MISSING:
+        field_name = f"record{side}_id"
+        v = rules.violation(code, field_name, record_id=row[field_name], where=field_name)
+    elif code is rules.Code.ROLE_TYPES:
+        assert role is not None
+        v = rules.violation(
+            code,
+            None,
+            role=role.name,
+            types=", ".join(role.record_types),
+            side=f"record{side}",
+            record_id=row[f"record{side}_id"],
+            record_type=error["record_type"],
+        )
+    elif code is rules.Code.DUPLICATE:
+        v = rules.duplicate(error["duplicate"], row["record1_id"], row["record2_id"])
+    elif code is rules.Code.LOOP:
+        v = rules.loop(role.name if role else "?", error["chain"])
+    else:
+        v = rules.violation(
+            code,
+            None,
+            connection_id=row["id"],
+            **{k: error[k] for k in ("old1", "old2") if k in error},
+        )
+    return v.message
+
+
 # -- running a statement ------------------------------------------------------------------------
-def _result(row: dict[str, Any], failed: list[BatchFailure]) -> BatchResult:
-    failed = failed + [BatchFailure(**f) for f in row["failed"]]
+def _result(row: dict[str, Any], prepared: Prepared) -> BatchResult:
+    by_index = {r["index"]: r for r in prepared.rows}
+    failed = prepared.failed + [
+        BatchFailure(
+            index=f["index"],
+            id=f["id"],
+            error=f["error"]
+            if isinstance(f["error"], str)
+            else failure_message(by_index[f["index"]], f["error"], prepared.roles or RoleIndex([])),
+        )
+        for f in row["failed"]
+    ]
     return BatchResult(
         created=row["created"],
         updated=row["updated"],
@@ -176,13 +218,13 @@ def _result(row: dict[str, Any], failed: list[BatchFailure]) -> BatchResult:
     )
 
 
-def _rejected(rows: list[dict[str, Any]], exc: ClientError) -> list[BatchFailure]:
+def _rejected(rows: list[dict[str, Any]], exc: ClientError) -> list[dict[str, Any]]:
     return [
-        BatchFailure(
-            index=r["index"],
-            id=r["id"],
-            error=f"rejected by Neo4j: {(exc.message or exc.code or '').splitlines()[0][:300]}",
-        )
+        {
+            "index": r["index"],
+            "id": r["id"],
+            "error": f"rejected by Neo4j: {(exc.message or exc.code or '').splitlines()[0][:300]}",
+        }
         for r in rows
     ]
 
@@ -196,60 +238,18 @@ def _add(total: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
 
 
 class BatchWriter:
-    """The batch write path on the sync driver (the CLI loader)."""
+    """The batch write path (the API's /batch routes and the loader), on the async driver.
 
-    def __init__(self, driver: Driver, database: str) -> None:
+    Locks: a connection batch first locks every role its rows use (id order), and re-resolves
+    its rows if a role changed since they were prepared; the statement then writes. Records are
+    not locked one by one (2 x rows writes): the rules that read a record's type hold the role
+    lock that a type change also takes, and a record deleted under the batch makes Neo4j reject
+    the batch, whose rows are then retried one by one."""
+
+    def __init__(self, driver: AsyncDriver, database: str, timeout: float | None = None) -> None:
         self.driver = driver
         self.database = database
-
-    def roles(self) -> RoleIndex:
-        records, _, _ = self.driver.execute_query(
-            cypher.load("roles_list"), database_=self.database
-        )
-        return RoleIndex(dict(r["role"]) for r in records)
-
-    def _run(self, query: LiteralString, rows: list[dict[str, Any]]) -> dict[str, Any]:
-        def work(tx: ManagedTransaction) -> dict[str, Any]:
-            row = tx.run(query, rows=rows).single(strict=True)
-            return row.data()
-
-        with self.driver.session(database=self.database) as session:
-            return session.execute_write(work)
-
-    def _run_split(self, name: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
-        if not rows:
-            return _empty()
-        query = cypher.load(name)
-        try:
-            return self._run(query, rows)
-        except ClientError as exc:
-            if len(rows) == 1:
-                return _empty() | {"failed": [f.model_dump() for f in _rejected(rows, exc)]}
-        total = _empty()
-        for row in rows:
-            total = _add(total, self._run_split(name, [row]))
-        return total
-
-    def run(self, name: str, prepared: Prepared) -> BatchResult:
-        """Write prepared rows with the statement `name` (thread-safe: the driver is)."""
-        return _result(self._run_split(name, prepared.rows), prepared.failed)
-
-    def write_records(self, items: Iterable[Item]) -> BatchResult:
-        return self.run("batch_records_upsert", prepare_records(items))
-
-    def write_connections(
-        self, items: Iterable[Item], roles: RoleIndex | None = None
-    ) -> BatchResult:
-        prepared = prepare_connections(items, roles or self.roles())
-        return _result(self._run_split("batch_connections_upsert", prepared.rows), prepared.failed)
-
-
-class AsyncBatchWriter:
-    """The batch write path on the async driver (the API)."""
-
-    def __init__(self, driver: AsyncDriver, database: str) -> None:
-        self.driver = driver
-        self.database = database
+        self.timeout = timeout
 
     async def roles(self) -> RoleIndex:
         records, _, _ = await self.driver.execute_query(
@@ -257,39 +257,65 @@ class AsyncBatchWriter:
         )
         return RoleIndex(dict(r["role"]) for r in records)
 
-    async def _run(self, query: LiteralString, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    async def _run(self, name: str, prepared: Prepared) -> dict[str, Any]:
+        query = cypher.load(name)
+
         async def work(tx: AsyncManagedTransaction) -> dict[str, Any]:
-            row = await (await tx.run(query, rows=rows)).single(strict=True)
-            return row.data()
+            nonlocal prepared
+            if prepared.roles is not None:
+                prepared = await _lock_roles(tx, prepared)
+            row = await (await tx.run(query, rows=prepared.rows)).single(strict=True)
+            return _result(row.data(), prepared).model_dump()
 
         async with self.driver.session(database=self.database) as session:
-            return await session.execute_write(work)
+            return await session.execute_write(unit_of_work(timeout=self.timeout)(work))
 
-    async def _run_split(self, name: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
-        if not rows:
+    async def _run_split(self, name: str, prepared: Prepared) -> dict[str, Any]:
+        if not prepared.rows:
             return _empty()
-        query = cypher.load(name)
         try:
-            return await self._run(query, rows)
+            return await self._run(name, prepared)
         except ClientError as exc:
-            if len(rows) == 1:
-                return _empty() | {"failed": [f.model_dump() for f in _rejected(rows, exc)]}
+            if len(prepared.rows) == 1:
+                return _empty() | {"failed": _rejected(prepared.rows, exc)}
         total = _empty()
-        for row in rows:
-            total = _add(total, await self._run_split(name, [row]))
+        for row in prepared.rows:
+            one = Prepared(rows=[row], roles=prepared.roles)
+            one.items = [i for i in prepared.items if i[0] == row["index"]]
+            total = _add(total, await self._run_split(name, one))
         return total
 
-    async def write_records(self, items: Iterable[Item]) -> BatchResult:
-        prepared = prepare_records(items)
-        return _result(
-            await self._run_split("batch_records_upsert", prepared.rows), prepared.failed
-        )
+    async def run(self, name: str, prepared: Prepared) -> BatchResult:
+        """Write prepared rows with the statement `name`; every row reported."""
+        out = BatchResult.model_validate(await self._run_split(name, prepared))
+        out.failed = sorted(out.failed + prepared.failed, key=lambda f: f.index)
+        return out
 
-    async def write_connections(self, items: Iterable[Item]) -> BatchResult:
-        prepared = prepare_connections(items, await self.roles())
-        return _result(
-            await self._run_split("batch_connections_upsert", prepared.rows), prepared.failed
-        )
+    async def write_records(self, items: Iterable[Item]) -> BatchResult:
+        return await self.run("batch_records_upsert", prepare_records(items))
+
+    async def write_connections(
+        self, items: Iterable[Item], roles: RoleIndex | None = None
+    ) -> BatchResult:
+        prepared = prepare_connections(items, roles or await self.roles())
+        return await self.run("batch_connections_upsert", prepared)
+
+
+async def _lock_roles(tx: AsyncManagedTransaction, prepared: Prepared) -> Prepared:
+    """Lock the roles the rows use; if any changed since the rows were prepared (renamed,
+    narrowed, deleted), prepare them again from the roles as they are now, until stable."""
+    locked: dict[str, Role] = {}
+    while True:
+        wanted = _roles_used(prepared) - set(locked)
+        locked |= await lock_roles(tx, wanted)
+        assert prepared.roles is not None
+        if all(prepared.roles.by_id.get(i) == locked.get(i) for i in _roles_used(prepared)):
+            return prepared
+        rows = await (await tx.run(cypher.load("roles_list"))).data()
+        again = prepare_connections(prepared.items, RoleIndex(dict(r["role"]) for r in rows))
+        again.failed = prepared.failed + again.failed
+        prepared = again
+        locked = {}
 
 
 # -- roles --------------------------------------------------------------------------------------
@@ -299,7 +325,9 @@ async def upsert_roles(repo: Repository, items: Iterable[Item]) -> BatchResult:
     Roles are few, so each is its own transaction; reciprocals are set in a second pass, once
     every role of the file exists (a row may name a role that comes later in the file)."""
     result = BatchResult()
-    existing = RoleIndex(r.model_dump() for r in await repo.list_roles())
+    listed = [r.model_dump() for r in await repo.list_roles()]
+    by_id = {r["id"]: r for r in listed}
+    by_name = {r["name"]: r for r in reversed(listed)}
     pending: list[tuple[int, str, str | None]] = []
     for index, raw in items:
         try:
@@ -307,7 +335,7 @@ async def upsert_roles(repo: Repository, items: Iterable[Item]) -> BatchResult:
         except ValidationError as exc:
             result.failed.append(_failure(index, raw, validation_message(exc)))
             continue
-        current = existing.by_id.get(body.id) if body.id else existing.by_name.get(body.name)
+        current = by_id.get(body.id) if body.id else by_name.get(body.name)
         fields = body.model_dump(exclude={"id", "reciprocal_role_id"})
         try:
             if current is None:

@@ -13,9 +13,25 @@ from typing import Any, TypeVar
 from neo4j import AsyncDriver, AsyncManagedTransaction, unit_of_work
 from neo4j.exceptions import ConstraintError
 
-from graphsvc import cypher
-from graphsvc.errors import ConflictError, InvalidError, NotFoundError
+from graphsvc import cypher, rules
+from graphsvc.errors import ConflictError, GraphError, InvalidError, NotFoundError
 from graphsvc.graph.convert import native
+from graphsvc.graph.locks import (
+    check_role_change,
+    check_role_type_free,
+    error,
+    find_duplicate,
+    find_loop,
+    lock_for_type_change,
+    lock_key,
+    lock_record,
+    lock_records,
+    lock_role,
+    lock_sides,
+    relationship_type_of,
+    resolve_roles,
+    set_reciprocal,
+)
 from graphsvc.graph.rows import (
     decode_cursor,
     encode_cursor,
@@ -23,20 +39,6 @@ from graphsvc.graph.rows import (
     to_record,
     to_related,
     to_role,
-)
-from graphsvc.graph.rules import (
-    check_applicable,
-    check_no_duplicate,
-    check_no_loop,
-    check_role_type_free,
-    get_role,
-    id_of,
-    lock_records,
-    relationship_type_of,
-    resolve_roles,
-    resolve_sides,
-    set_reciprocal,
-    type_of,
 )
 from graphsvc.identifiers import type_label
 from graphsvc.models import (
@@ -92,7 +94,13 @@ class Repository:
             raise ConflictError(f"record '{record_id}' already exists", field="id") from None
 
     async def put_record(self, record_id: str, body: RecordBody) -> tuple[Record, bool]:
+        """Create or replace a record. A change of type first locks the roles it could break
+        and is refused (409) while a connection gives the record a role that excludes it."""
+
         async def work(tx: Tx) -> tuple[dict[str, Any], bool]:
+            current = await (await tx.run(cypher.load("record_get"), id=record_id)).single()
+            if current is not None and current["record"]["type"] != body.type:
+                await lock_for_type_change(tx, record_id, body.type)
             result = await tx.run(
                 cypher.load("record_put"),
                 id=record_id,
@@ -131,9 +139,13 @@ class Repository:
         return to_record(props)
 
     async def delete_record(self, record_id: str) -> int:
-        """Delete a record and every connection it is part of; returns how many connections."""
+        """Delete a record and every connection it is part of; returns how many connections.
+        The record is locked before its connections are read, so a create that races the
+        delete either committed first (and is deleted with it) or finds the record gone."""
 
         async def work(tx: Tx) -> int | None:
+            if await lock_record(tx, record_id) is None:
+                return None
             row = await (await tx.run(cypher.load("record_delete"), id=record_id)).single()
             return int(row["connections"]) if row else None
 
@@ -168,17 +180,17 @@ class Repository:
             "reciprocal_role_id": None,
         }
 
-        async def work(tx: Tx) -> None:
+        async def work(tx: Tx) -> dict[str, Any]:
             await check_role_type_free(tx, rel_type, role_id)
             await (await tx.run(cypher.load("role_create"), props=props)).consume()
             if body.reciprocal_role_id:
                 await set_reciprocal(tx, role_id, body.reciprocal_role_id)
+            return await _role_props(tx, role_id)
 
         try:
-            await self._write(work)
+            return to_role(await self._write(work))
         except ConstraintError:
             raise ConflictError(f"connection role '{role_id}' already exists", field="id") from None
-        return await self.get_role(role_id)
 
     async def get_role(self, role_id: str) -> Role:
         async def work(tx: Tx) -> dict[str, Any] | None:
@@ -197,11 +209,16 @@ class Repository:
         return [to_role(p) for p in await self._read(work)]
 
     async def patch_role(self, role_id: str, patch: RolePatch) -> Role:
+        """Lock the role (its creates hold it), then check the change against the connections it
+        already has: a rename retypes every edge, narrowing `record_types` or turning `acyclic`
+        on is refused (409) while a connection breaks the new rule."""
         fields = patch.model_fields_set
 
-        async def work(tx: Tx) -> None:
-            current = await get_role(tx, role_id)
+        async def work(tx: Tx) -> dict[str, Any]:
+            current = await lock_role(tx, role_id)
             props = patch.model_dump(include=fields - {"reciprocal_role_id"})
+            props = {k: v for k, v in props.items() if v is not None or k == "description"}
+            await check_role_change(tx, current, props)
             if patch.name is not None:
                 new_type = relationship_type_of(patch.name)
                 if new_type != current["relationship_type"]:
@@ -214,32 +231,33 @@ class Repository:
                             new_type=new_type,
                         )
                     ).consume()
-            props = {k: v for k, v in props.items() if v is not None or k == "description"}
             await (await tx.run(cypher.load("role_update"), id=role_id, props=props)).consume()
             if "reciprocal_role_id" in fields:
                 await set_reciprocal(tx, role_id, patch.reciprocal_role_id)
+            return await _role_props(tx, role_id)
 
         try:
-            await self._write(work)
+            return to_role(await self._write(work))
         except ConstraintError:
             raise ConflictError(
                 "another role already has that relationship type", field="name"
             ) from None
-        return await self.get_role(role_id)
 
     async def delete_role(self, role_id: str) -> None:
+        """Lock the role first: a create using it either committed before (409: in use) or
+        waits and then finds it gone (404)."""
+
         async def work(tx: Tx) -> None:
-            role = await get_role(tx, role_id)
+            role = await lock_role(tx, role_id)
             result = await tx.run(
                 cypher.load("role_in_use"), relationship_type=role["relationship_type"]
             )
             in_use = (await result.single(strict=True))["connections"]
             if in_use:
-                raise ConflictError(
-                    f"connection role '{role_id}' is used by {in_use} connection(s); delete or "
-                    "change them first",
-                    field="id",
-                    connections=in_use,
+                raise error(
+                    rules.violation(
+                        rules.Code.ROLE_IN_USE, "id", role_id=role_id, connections=in_use
+                    )
                 )
             await (await tx.run(cypher.load("role_delete"), id=role_id)).consume()
 
@@ -247,50 +265,47 @@ class Repository:
 
     # -- connections ------------------------------------------------------------------------
     async def create_connection(self, body: ConnectionCreate) -> Connection:
+        """Locks: the roles (id order), then both records (id order); every rule is checked
+        under them and the connection returned from the same transaction."""
         connection_id = body.id or str(uuid.uuid4())
 
-        async def work(tx: Tx) -> None:
-            role1, role2 = await resolve_sides(
+        async def work(tx: Tx) -> dict[str, Any]:
+            role1, role2 = await lock_sides(
                 tx,
                 body.record1_role_id or body.record1_role,
                 body.record2_role_id or body.record2_role,
                 "record1_role_id" if body.record1_role_id else "record1_role",
                 "record2_role_id" if body.record2_role_id else "record2_role",
             )
-            records = await lock_records(tx, body.record1_id, body.record2_id)
-            check_applicable(role1, records[body.record1_id], "record1")
-            check_applicable(role2, records[body.record2_id], "record2")
-            role1_id, role2_id = id_of(role1), id_of(role2)
-            if body.state == "active":
-                await check_no_duplicate(tx, body.record1_id, body.record2_id, role1_id, role2_id)
-            await check_no_loop(tx, body.record1_id, body.record2_id, role1, role2)
-            props = {
-                "record1_role_id": role1_id,
-                "record2_role_id": role2_id,
-                "state": body.state,
-                "description": body.description,
-                "effective_start": body.effective_start,
-                "effective_end": body.effective_end,
-            }
-            await (
-                await tx.run(
-                    cypher.load("connection_create"),
-                    id=connection_id,
-                    record1_id=body.record1_id,
-                    record2_id=body.record2_id,
-                    type_to_record2=type_of(role2),
-                    type_to_record1=type_of(role1),
-                    props=props,
-                )
-            ).consume()
+            return await _write_connection(
+                tx,
+                connection_id,
+                body.record1_id,
+                body.record2_id,
+                role1,
+                role2,
+                {
+                    "state": body.state,
+                    "description": body.description,
+                    "effective_start": body.effective_start,
+                    "effective_end": body.effective_end,
+                },
+                create=True,
+            )
 
         try:
-            await self._write(work)
-        except ConstraintError:
-            raise ConflictError(
-                f"connection '{connection_id}' already exists", field="id"
-            ) from None
-        return await self.get_connection(connection_id)
+            return to_connection(await self._write(work))
+        except ConstraintError as exc:
+            raise await self._constraint(exc, connection_id) from None
+
+    async def _constraint(self, exc: ConstraintError, connection_id: str) -> GraphError:
+        """A uniqueness constraint Neo4j enforced: the id, or an identical active connection
+        written by a writer that does not lock records (a batch)."""
+        if "active_key" not in (exc.message or ""):
+            return ConflictError(f"connection '{connection_id}' already exists", field="id")
+        return ConflictError(
+            "an identical active connection already links these records with these roles"
+        )
 
     async def get_connection(self, connection_id: str) -> Connection:
         async def work(tx: Tx) -> dict[str, Any] | None:
@@ -303,42 +318,31 @@ class Repository:
         return to_connection(row)
 
     async def patch_connection(self, connection_id: str, patch: ConnectionPatch) -> Connection:
+        """Locks: the connection's key (so a racing DELETE is before: 404, or after), then its
+        roles and records as a create does; returns the connection from the same transaction."""
         fields = patch.model_fields_set
 
-        async def work(tx: Tx) -> None:
+        async def work(tx: Tx) -> dict[str, Any]:
+            await lock_key(tx, connection_id)
             edges = await (await tx.run(cypher.load("connection_edges"), id=connection_id)).data()
-            if not edges:
-                raise NotFoundError(f"connection '{connection_id}' not found", field="id")
-            edge = native(next(e["edge"] for e in edges if e["edge"]["side"] == 1))
+            side1 = [e["edge"] for e in edges if e["edge"]["side"] == 1]
+            if not side1:
+                raise error(rules.violation(rules.Code.HALF, "id", connection_id=connection_id))
+            edge = native(side1[0])
             keys1 = {"record1_role_id", "record1_role"} & fields
             keys2 = {"record2_role_id", "record2_role"} & fields
-            role1 = role2 = None
-            if keys1 or keys2:
-                role1, role2 = await resolve_sides(
-                    tx,
-                    (patch.record1_role_id or patch.record1_role)
-                    if keys1
-                    else edge.get("record1_role_id"),
-                    (patch.record2_role_id or patch.record2_role)
-                    if keys2
-                    else edge.get("record2_role_id"),
-                    "record1_role_id",
-                    "record2_role_id",
-                    defaults=False,
-                )
-            else:
-                role1, role2 = await resolve_sides(
-                    tx,
-                    edge.get("record1_role_id"),
-                    edge.get("record2_role_id"),
-                    "record1_role_id",
-                    "record2_role_id",
-                    defaults=False,
-                )
-            r1, r2 = edge["record1_id"], edge["record2_id"]
-            records = await lock_records(tx, r1, r2)
-            check_applicable(role1, records[r1], "record1")
-            check_applicable(role2, records[r2], "record2")
+            role1, role2 = await lock_sides(
+                tx,
+                (patch.record1_role_id or patch.record1_role)
+                if keys1
+                else edge.get("record1_role_id"),
+                (patch.record2_role_id or patch.record2_role)
+                if keys2
+                else edge.get("record2_role_id"),
+                "record1_role_id",
+                "record2_role_id",
+                defaults=False,
+            )
             start = (
                 patch.effective_start
                 if "effective_start" in fields
@@ -349,33 +353,28 @@ class Repository:
                 raise InvalidError(
                     "effective_end must not be before effective_start", field="effective_end"
                 )
-            state = patch.state or edge["state"]
-            if state == "active":
-                await check_no_duplicate(
-                    tx, r1, r2, id_of(role1), id_of(role2), exclude=connection_id
-                )
-            await check_no_loop(tx, r1, r2, role1, role2)
             props: dict[str, Any] = {
-                "record1_role_id": id_of(role1),
-                "record2_role_id": id_of(role2),
-                "state": state,
+                "state": patch.state or edge["state"],
                 "effective_start": start,
                 "effective_end": end,
             }
             if patch.description is not None:
                 props["description"] = patch.description
-            await (
-                await tx.run(
-                    cypher.load("connection_update"),
-                    id=connection_id,
-                    props=props,
-                    type_to_record2=type_of(role2),
-                    type_to_record1=type_of(role1),
-                )
-            ).consume()
+            return await _write_connection(
+                tx,
+                connection_id,
+                edge["record1_id"],
+                edge["record2_id"],
+                role1,
+                role2,
+                props,
+                create=False,
+            )
 
-        await self._write(work)
-        return await self.get_connection(connection_id)
+        try:
+            return to_connection(await self._write(work))
+        except ConstraintError as exc:
+            raise await self._constraint(exc, connection_id) from None
 
     async def delete_connection(self, connection_id: str) -> None:
         async def work(tx: Tx) -> bool:
@@ -421,6 +420,56 @@ class Repository:
         items = [to_related(row) for row in rows[:limit]]
         next_cursor = encode_cursor(items[-1].connection_id) if len(rows) > limit else None
         return RelatedRecordPage(items=items, next_cursor=next_cursor)
+
+
+async def _role_props(tx: Tx, role_id: str) -> dict[str, Any]:
+    row = await (await tx.run(cypher.load("role_get"), id=role_id)).single(strict=True)
+    return dict(row["role"])
+
+
+async def _write_connection(
+    tx: Tx,
+    connection_id: str,
+    record1_id: str,
+    record2_id: str,
+    role1: rules.Role | None,
+    role2: rules.Role | None,
+    props: dict[str, Any],
+    create: bool,
+) -> dict[str, Any]:
+    """Lock both records, check every rule under the locks held, write, return the row."""
+    records = await lock_records(tx, record1_id, record2_id)
+    broken = rules.connection(
+        records.get(record1_id), records.get(record2_id), role1, role2, record1_id, record2_id
+    )
+    role1_id, role2_id = rules.id_of(role1), rules.id_of(role2)
+    exclude = None if create else connection_id
+    if broken is None and props["state"] == "active":
+        broken = await find_duplicate(tx, record1_id, record2_id, role1_id, role2_id, exclude)
+    if broken is None:
+        broken = await find_loop(tx, record1_id, record2_id, role1, role2)
+    if broken is not None:
+        raise error(broken)
+    params: dict[str, Any] = {
+        "id": connection_id,
+        "type_to_record2": rules.type_of(role2),
+        "type_to_record1": rules.type_of(role1),
+        "active_key": rules.active_key(record1_id, record2_id, role1_id, role2_id, props["state"]),
+        "props": props | {"record1_role_id": role1_id, "record2_role_id": role2_id},
+    }
+    if create:
+        query = cypher.load("connection_create")
+        params |= {"record1_id": record1_id, "record2_id": record2_id}
+    else:
+        query = cypher.load("connection_update")
+    row = await (await tx.run(query, **params)).single(strict=True)
+    return {
+        "edge": row["edge"],
+        "record1": row["record1"],
+        "record2": row["record2"],
+        "role1": {"id": role1.id, "name": role1.name} if role1 else None,
+        "role2": {"id": role2.id, "name": role2.name} if role2 else None,
+    }
 
 
 def _record_props(body: RecordBody) -> dict[str, Any]:
