@@ -1,6 +1,7 @@
 // Audit a page of connections (by key id): the problems of each, or nothing when it is whole.
 // A whole connection has both records, exactly two edges (side 1 from record1 typed by record2's
-// role, side 2 back typed by record1's role), known role ids and identical properties but `side`.
+// role, side 2 back typed by record1's role), known role ids and identical properties but `side`,
+// roles that apply to their records' types, and the key's `active_key` (graphsvc/rules.py) current.
 // :params {after: "", limit: 20000}
 MATCH (k:ConnectionKey)
 WHERE k.id > $after
@@ -18,7 +19,20 @@ WITH k, a, b, edges,
 WITH k, a, b, edges, ones, twos, ones[0] AS e1, twos[0] AS e2
 OPTIONAL MATCH (role1:ConnectionRole {id: e1.record1_role_id})
 OPTIONAL MATCH (role2:ConnectionRole {id: e1.record2_role_id})
+WITH k, a, b, edges, ones, twos, e1, e2, role1, role2,
+     CASE WHEN e1.state = "active" THEN
+       CASE WHEN k.record1_id < k.record2_id
+         THEN k.record1_id + "|" + coalesce(e1.record1_role_id, "") + "|" + k.record2_id + "|" + coalesce(e1.record2_role_id, "")
+         ELSE k.record2_id + "|" + coalesce(e1.record2_role_id, "") + "|" + k.record1_id + "|" + coalesce(e1.record1_role_id, "")
+       END
+     END AS active_key
 WITH k, edges, ones, twos, e1, e2, role1, role2, [
+  CASE WHEN a IS NOT NULL AND size(coalesce(role1.record_types, [])) > 0 AND NOT a.type IN role1.record_types
+       THEN "role " + role1.id + " does not apply to " + a.id + ", a " + a.type END,
+  CASE WHEN b IS NOT NULL AND size(coalesce(role2.record_types, [])) > 0 AND NOT b.type IN role2.record_types
+       THEN "role " + role2.id + " does not apply to " + b.id + ", a " + b.type END,
+  CASE WHEN e1 IS NOT NULL AND coalesce(k.active_key, "") <> coalesce(active_key, "")
+       THEN "active key out of date" END,
   CASE WHEN a IS NULL OR b IS NULL THEN "missing record" END,
   CASE WHEN a IS NOT NULL AND b IS NOT NULL AND size(edges) = 0 THEN "no edges" END,
   CASE WHEN size(edges) > 0 AND (size(ones) <> 1 OR size(twos) <> 1) THEN "half pair" END,

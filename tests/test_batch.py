@@ -130,7 +130,7 @@ def test_connections_created_then_unchanged_with_precise_failures(
     assert (body["created"], body["updated"], body["unchanged"]) == (3, 0, 0)
     errors = {f["index"]: f["error"] for f in body["failed"]}
     assert "record 'nobody' not found (record2_id)" in errors[2]
-    assert "record2_role_id: connection role 'nope' not found" in errors[3]
+    assert "connection role 'nope' not found (record2_role_id)" in errors[3]
     assert "applies to contact records" in errors[4]
     assert "identical active connection 'c1'" in errors[5]
     assert "acyclic" in errors[6] and "john -> jane" in errors[6]

@@ -69,7 +69,7 @@ def test_counts_rejects_and_audit(
     assert imported.rejected == {"connections": 2}
     rejects = (out / "connections.rejects.csv").read_text()
     assert "record 'c9999999' not found (record1_id)" in rejects
-    assert "record2_role_id: connection role 'no-such-role' not found" in rejects
+    assert "connection role 'no-such-role' not found (record2_role_id)" in rejects
 
     counts = query(
         own_settings,

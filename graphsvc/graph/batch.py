@@ -14,7 +14,7 @@ raced by a concurrent writer), its rows are retried one by one so only the culpr
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from neo4j import AsyncDriver, AsyncManagedTransaction, unit_of_work
@@ -261,11 +261,13 @@ class BatchWriter:
         query = cypher.load(name)
 
         async def work(tx: AsyncManagedTransaction) -> dict[str, Any]:
-            nonlocal prepared
-            if prepared.roles is not None:
-                prepared = await _lock_roles(tx, prepared)
-            row = await (await tx.run(query, rows=prepared.rows)).single(strict=True)
-            return _result(row.data(), prepared).model_dump()
+            # the rows that failed in Python are the caller's to report; a fresh preparation
+            # under the locks may fail more
+            rows = replace(prepared, failed=[])
+            if rows.roles is not None:
+                rows = await _lock_roles(tx, rows)
+            row = await (await tx.run(query, rows=rows.rows)).single(strict=True)
+            return _result(row.data(), rows).model_dump()
 
         async with self.driver.session(database=self.database) as session:
             return await session.execute_write(unit_of_work(timeout=self.timeout)(work))
@@ -313,7 +315,6 @@ async def _lock_roles(tx: AsyncManagedTransaction, prepared: Prepared) -> Prepar
             return prepared
         rows = await (await tx.run(cypher.load("roles_list"))).data()
         again = prepare_connections(prepared.items, RoleIndex(dict(r["role"]) for r in rows))
-        again.failed = prepared.failed + again.failed
         prepared = again
         locked = {}
 

@@ -5,9 +5,15 @@ types follow the roles, and both carry the same properties. The API never leaves
 behind (every write is one transaction); the audit finds what other writers, crashes of tools
 outside graphsvc, or hand edits in the Browser may have left.
 
+It also finds the broken promises of the rules (graphsvc/rules.py): identical active
+connections, loops of acyclic roles, roles on records their `record_types` exclude, edges that
+name a role that is gone (dangling), and keys whose `active_key` is stale (written before it
+existed).
+
 Repair rebuilds a broken connection from its surviving edge (side 1 first) in one transaction,
-and removes connections whose records are gone. It does not guess: unknown roles and one-sided
-reciprocal roles are reported for a person to decide.
+removes connections whose records are gone and sets stale `active_key`s. It does not guess:
+unknown roles, duplicates, loops, misapplied roles and one-sided reciprocal roles are listed for a
+person to decide (which connection of a duplicate or a loop to end is a business decision).
 """
 
 from collections import Counter
@@ -15,13 +21,34 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from neo4j import AsyncDriver, AsyncManagedTransaction
+from neo4j.exceptions import ConstraintError
 
-from graphsvc import cypher
+from graphsvc import cypher, rules
 from graphsvc.graph.convert import native
 from graphsvc.identifiers import NO_ROLE_TYPE
 
 PAGE = 20_000
 REPORT_LIMIT = 1_000
+# What --repair rebuilds from the surviving edge; ACTIVE_KEY it sets; anything else is listed.
+REBUILDABLE = {
+    "missing record",
+    "no edges",
+    "half pair",
+    "extra edges",
+    "wrong type",
+    "properties differ",
+    "edge without connection key",
+}
+ACTIVE_KEY = "active key out of date"
+_KINDS = ("unknown role", "role ", "duplicate of", "loop of")
+
+
+def kind(what: str) -> str:
+    """A problem's kind, for the summary counts (its text names the roles and records)."""
+    for prefix in _KINDS:
+        if what.startswith(prefix):
+            return {"role ": "role does not apply"}.get(prefix, prefix.strip())
+    return what
 
 
 @dataclass
@@ -41,10 +68,7 @@ class Report:
     left: list[Problem] = field(default_factory=list)
 
     def counts(self) -> Counter[str]:
-        return Counter(
-            p.what.split(" ")[0] if p.what.startswith("unknown role") else p.what
-            for p in self.problems
-        )
+        return Counter(kind(p.what) for p in self.problems)
 
     @property
     def clean(self) -> bool:
@@ -74,6 +98,14 @@ async def audit(driver: AsyncDriver, database: str) -> Report:
                     row["target_id"],
                 )
             )
+        for row in await session.execute_read(_read, "check_duplicates", limit=REPORT_LIMIT):
+            first, *others = row["ids"]
+            report.problems += [Problem(cid, f"duplicate of {first}") for cid in others]
+        for row in await session.execute_read(_read, "check_loops"):
+            chain = " -> ".join(row["chain"])
+            report.problems.append(
+                Problem(row["ids"][-1], f"loop of acyclic role {row['role_id']}: {chain}")
+            )
         for row in await session.execute_read(_read, "check_roles"):
             what = f"role {row['role_id']}: reciprocal {row['reciprocal_role_id']} " + (
                 "does not exist"
@@ -87,15 +119,30 @@ async def audit(driver: AsyncDriver, database: str) -> Report:
 async def repair(driver: AsyncDriver, database: str, report: Report) -> Report:
     """Rebuild or remove every repairable connection the audit found; the rest is `left`."""
     targets: dict[str, Problem] = {}
+    keys: list[str] = []
     for problem in report.problems:
-        repairable = problem.connection_id is not None and not problem.what.startswith(
-            "unknown role"
-        )
-        if repairable and problem.connection_id not in targets:
-            targets[problem.connection_id] = problem  # type: ignore[index]
-        elif not repairable:
+        if problem.connection_id is None or problem.what not in REBUILDABLE | {ACTIVE_KEY}:
             report.left.append(problem)
+        elif problem.what == ACTIVE_KEY:
+            keys.append(problem.connection_id)
+        elif problem.connection_id not in targets:
+            targets[problem.connection_id] = problem
     async with driver.session(database=database) as session:
+        needs_person = {p.connection_id for p in report.left}
+        for connection_id in keys:
+            if connection_id in targets or connection_id in needs_person:
+                continue  # the rebuild writes it, or a person must decide first
+            try:
+                await session.execute_write(_set_active_key, connection_id)
+                report.repaired.append(connection_id)
+            except ConstraintError:
+                report.left.append(
+                    Problem(
+                        connection_id,
+                        "active key out of date: an identical active "
+                        "connection holds it (a duplicate)",
+                    )
+                )
         for connection_id, problem in targets.items():
             outcome = await session.execute_write(_rebuild, connection_id, problem)
             if outcome == "rebuilt":
@@ -109,6 +156,23 @@ async def repair(driver: AsyncDriver, database: str, report: Report) -> Report:
 
 async def _read(tx: AsyncManagedTransaction, /, name: str, **params: Any) -> list[dict[str, Any]]:
     return await (await tx.run(cypher.load(name), **params)).data()
+
+
+async def _set_active_key(tx: AsyncManagedTransaction, /, connection_id: str) -> None:
+    row = await (await tx.run(cypher.load("connection_get"), id=connection_id)).single()
+    if row is None:
+        return
+    edge = row["edge"]
+    key = rules.active_key(
+        edge["record1_id"],
+        edge["record2_id"],
+        edge.get("record1_role_id"),
+        edge.get("record2_role_id"),
+        edge["state"],
+    )
+    await (
+        await tx.run(cypher.load("repair_active_key"), id=connection_id, active_key=key)
+    ).consume()
 
 
 async def _rebuild(tx: AsyncManagedTransaction, /, connection_id: str, problem: Problem) -> str:
@@ -154,6 +218,13 @@ async def _rebuild(tx: AsyncManagedTransaction, /, connection_id: str, problem: 
             record2_id=edge["record2_id"],
             type_to_record2=types[0],
             type_to_record1=types[1],
+            active_key=rules.active_key(
+                edge["record1_id"],
+                edge["record2_id"],
+                edge.get("record1_role_id"),
+                edge.get("record2_role_id"),
+                edge.get("state", "active"),
+            ),
             props=props,
         )
     ).consume()
