@@ -91,7 +91,7 @@ STATUS: dict[Code, int] = {
     Code.ROLE_MISSING: 404,
     Code.SELF: 422,
     Code.ROLE_TYPES: 422,
-    Code.ACYCLIC_BOTH_SIDES: 422,
+    Code.ACYCLIC_BOTH_SIDES: 409,
     Code.DUPLICATE: 409,
     Code.LOOP: 409,
     Code.RECORDS_CHANGED: 409,

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from graphsvc import cypher, rules
 from graphsvc.errors import GraphError
-from graphsvc.graph.locks import lock_roles
+from graphsvc.graph.locks import lock_roles, timed_out
 from graphsvc.graph.repository import Repository
 from graphsvc.graph.roles import RoleIndex
 from graphsvc.graph.rows import to_role
@@ -278,6 +278,8 @@ class BatchWriter:
         try:
             return await self._run(name, prepared)
         except ClientError as exc:
+            if timeout := timed_out(exc):
+                raise timeout from None
             if len(prepared.rows) == 1:
                 return _empty() | {"failed": _rejected(prepared.rows, exc)}
         total = _empty()

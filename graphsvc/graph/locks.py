@@ -9,9 +9,16 @@ detects it and the driver retries the transaction.
 from typing import Any
 
 from neo4j import AsyncManagedTransaction
+from neo4j.exceptions import ClientError
 
 from graphsvc import cypher, rules
-from graphsvc.errors import ConflictError, GraphError, InvalidError, NotFoundError
+from graphsvc.errors import (
+    ConflictError,
+    GraphError,
+    InvalidError,
+    NotFoundError,
+    UnavailableError,
+)
 from graphsvc.identifiers import relationship_type
 from graphsvc.rules import Code, Role, Violation
 
@@ -23,6 +30,19 @@ _ERRORS: dict[int, type[GraphError]] = {404: NotFoundError, 409: ConflictError, 
 def error(v: Violation) -> GraphError:
     """The domain error (and so the HTTP status) of a broken rule."""
     return _ERRORS[v.status](v.message, field=v.field, **v.extra())
+
+
+# A transaction that outlived its timeout, possibly while waiting for a lock another writer held.
+_TIMED_OUT = ("TransactionTimedOut", "LockClientStopped")
+
+
+def timed_out(exc: ClientError) -> UnavailableError | None:
+    """503 for a transaction Neo4j stopped at its time limit (queued behind locks too long)."""
+    if exc.code and any(code in exc.code for code in _TIMED_OUT):
+        return UnavailableError(
+            "the write waited or ran past its time limit and was stopped; retry later"
+        )
+    return None
 
 
 def relationship_type_of(name: str) -> str:

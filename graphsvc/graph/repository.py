@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any, TypeVar
 
 from neo4j import AsyncDriver, AsyncManagedTransaction, unit_of_work
-from neo4j.exceptions import ConstraintError
+from neo4j.exceptions import ClientError, ConstraintError
 
 from graphsvc import cypher, rules
 from graphsvc.errors import ConflictError, GraphError, InvalidError, NotFoundError
@@ -31,6 +31,7 @@ from graphsvc.graph.locks import (
     relationship_type_of,
     resolve_roles,
     set_reciprocal,
+    timed_out,
 )
 from graphsvc.graph.rows import (
     decode_cursor,
@@ -67,8 +68,11 @@ class Repository:
         self.timeout = timeout  # seconds; Neo4j aborts a transaction that runs longer
 
     async def _write(self, work: Callable[[Tx], Awaitable[T]]) -> T:
-        async with self.driver.session(database=self.database) as session:
-            return await session.execute_write(unit_of_work(timeout=self.timeout)(work))
+        try:
+            async with self.driver.session(database=self.database) as session:
+                return await session.execute_write(unit_of_work(timeout=self.timeout)(work))
+        except ClientError as exc:
+            raise timed_out(exc) or exc from None
 
     async def _read(self, work: Callable[[Tx], Awaitable[T]]) -> T:
         async with self.driver.session(database=self.database) as session:
