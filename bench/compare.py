@@ -48,6 +48,7 @@ from graphsvc import cypher
 from graphsvc.config import get_settings
 from graphsvc.errors import NotFoundError
 from graphsvc.graph.db import create_async_driver
+from graphsvc.graph.handle import Graph
 from graphsvc.graph.repository import Repository
 from graphsvc.graph.traversals import Traversals
 
@@ -226,7 +227,7 @@ class Repo:
     """The repository calls the API routes make (the same objects, the same arguments)."""
 
     def __init__(self, driver: AsyncDriver, database: str, neo: Neo, timeout: float) -> None:
-        self.repo = Repository(driver, database)
+        self.repo = Repository(Graph(driver, database))
         self.traversals = Traversals(driver, database, timeout=timeout)
         self.neo = neo
 

@@ -15,6 +15,7 @@ from graphsvc.demo import load_demo
 from graphsvc.graph.check import Report, audit
 from graphsvc.graph.check import repair as repair_graph
 from graphsvc.graph.db import apply_schema_async, create_async_driver
+from graphsvc.graph.handle import Graph
 from graphsvc.graph.repository import Repository
 from graphsvc.neo4j_local import LauncherError, LocalNeo4j
 
@@ -132,7 +133,7 @@ def demo() -> None:
     async def run() -> tuple[int, int]:
         async with create_async_driver(settings) as driver:
             await apply_schema_async(driver, settings.neo4j_database)
-            report = await load_demo(Repository(driver, settings.neo4j_database))
+            report = await load_demo(Repository(Graph(driver, settings.neo4j_database)))
             return report.created, report.existing
 
     try:
@@ -258,14 +259,14 @@ def _load(
     rows = loader.read_rows(path, what, form, Path(assoc) if assoc else None)
 
     async def run(on_batch: Callable[[loader.Summary], None]) -> loader.Summary:
-        async with create_async_driver(settings) as driver:
-            await apply_schema_async(driver, settings.neo4j_database)
+        async with Graph.open(settings) as graph:
+            await graph.ensure_schema()
             if kind != "roles":
-                writer = BatchWriter(driver, settings.neo4j_database)
+                writer = BatchWriter(graph)
                 return await loader.load(writer, what, rows, rejects_writer, batch_size, on_batch)
             started = time.monotonic()
             items = list(rows)
-            repo = Repository(driver, settings.neo4j_database)
+            repo = Repository(graph)
             result = await upsert_roles(repo, [(r.number, r.data) for r in items])
             summary = loader.load_roles_summary(result, items, rejects_writer)
             summary.elapsed = time.monotonic() - started

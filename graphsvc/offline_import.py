@@ -37,6 +37,7 @@ from graphsvc import loader, rules
 from graphsvc.config import Settings
 from graphsvc.graph.batch import upsert_roles, validation_message
 from graphsvc.graph.db import apply_schema_async, create_async_driver
+from graphsvc.graph.handle import Graph
 from graphsvc.graph.repository import Repository
 from graphsvc.graph.roles import RoleIndex
 from graphsvc.identifiers import relationship_type
@@ -492,4 +493,4 @@ def run_import(
 async def _finish(settings: Settings, role_rows: list[tuple[int, dict[str, Any]]]) -> BatchResult:
     async with create_async_driver(settings) as driver:
         await apply_schema_async(driver, settings.neo4j_database)
-        return await upsert_roles(Repository(driver, settings.neo4j_database), role_rows)
+        return await upsert_roles(Repository(Graph(driver, settings.neo4j_database)), role_rows)

@@ -30,6 +30,7 @@ from graphsvc.api.app import create_app
 from graphsvc.config import REPO_ROOT, Settings
 from graphsvc.demo import ACCOUNTS, CONNECTIONS, CONTACTS, ROLES, load_demo
 from graphsvc.graph.db import create_async_driver
+from graphsvc.graph.handle import Graph
 from graphsvc.graph.repository import Repository
 from graphsvc.neo4j_local import LocalNeo4j, browser_post_connect_cmd, port_in_use
 from tests.conftest import free_port, local_test_settings, query
@@ -68,7 +69,7 @@ def load(settings: Settings) -> tuple[int, int]:
     async def run() -> tuple[int, int]:
         driver = create_async_driver(settings)
         try:
-            report = await load_demo(Repository(driver, settings.neo4j_database))
+            report = await load_demo(Repository(Graph(driver, settings.neo4j_database)))
             return report.created, report.existing
         finally:
             await driver.close()

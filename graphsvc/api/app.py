@@ -1,12 +1,10 @@
 """The FastAPI application: lifespan (one driver per process), routers, error handlers."""
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
-from neo4j import AsyncDriver
 from neo4j.exceptions import Neo4jError, ServiceUnavailable, SessionExpired
 
 from graphsvc import __version__
@@ -14,28 +12,12 @@ from graphsvc.api import batch, browser, connections, health, records, roles, tr
 from graphsvc.api.errors import document_errors, install_error_handlers
 from graphsvc.api.security import BodyLimit, parse_keys, require_key
 from graphsvc.config import Settings, get_settings
-from graphsvc.graph.db import apply_schema_async, create_async_driver
+from graphsvc.graph.handle import Graph
 
 log = logging.getLogger("graphsvc")
 
 
-class Database:
-    """The process's driver, plus whether the schema has been applied to the server."""
-
-    def __init__(self, driver: AsyncDriver, database: str) -> None:
-        self.driver = driver
-        self.database = database
-        self.schema_applied = False
-        self._lock = asyncio.Lock()
-
-    async def ensure_schema(self) -> None:
-        """Apply the schema once; retried on each readiness probe until Neo4j answers."""
-        if self.schema_applied:
-            return
-        async with self._lock:
-            if not self.schema_applied:
-                await apply_schema_async(self.driver, self.database)
-                self.schema_applied = True
+Database = Graph  # the process's graph handle (driver, database, timeout, schema)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -43,8 +25,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        driver = create_async_driver(settings)
-        app.state.db = Database(driver, settings.neo4j_database)
+        app.state.db = Graph.open(settings, timeout=settings.query_timeout)
         try:
             await app.state.db.ensure_schema()
         except (ServiceUnavailable, SessionExpired, Neo4jError, OSError) as exc:
@@ -53,7 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            await driver.close()
+            await app.state.db.close()
 
     app = FastAPI(
         title="graphsvc",

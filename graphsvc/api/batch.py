@@ -62,8 +62,7 @@ async def _rows(request: Request) -> tuple[list[Item], list[BatchFailure]]:
 
 
 def _writer(request: Request) -> BatchWriter:
-    db = request.app.state.db
-    return BatchWriter(db.driver, db.database, timeout=request.app.state.query_timeout)
+    return BatchWriter(request.app.state.db)
 
 
 def _merge(result: BatchResult, failed: list[BatchFailure]) -> BatchResult:

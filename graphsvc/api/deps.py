@@ -8,7 +8,7 @@ from graphsvc.graph.repository import Repository
 from graphsvc.graph.traversals import Traversals
 
 if TYPE_CHECKING:
-    from graphsvc.api.app import Database
+    from graphsvc.graph.handle import Graph as Database
 
 
 def get_database(request: Request) -> "Database":
@@ -21,7 +21,7 @@ DatabaseDep = Annotated["Database", Depends(get_database)]
 
 def get_repository(request: Request) -> Repository:
     db = request.app.state.db
-    return Repository(db.driver, db.database, timeout=request.app.state.query_timeout)
+    return Repository(db)
 
 
 RepositoryDep = Annotated[Repository, Depends(get_repository)]

@@ -17,12 +17,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from neo4j import AsyncDriver, AsyncManagedTransaction, unit_of_work
+from neo4j import AsyncManagedTransaction, unit_of_work
 from neo4j.exceptions import ClientError
 from pydantic import ValidationError
 
 from graphsvc import cypher, rules
 from graphsvc.errors import GraphError
+from graphsvc.graph.handle import Graph
 from graphsvc.graph.locks import lock_roles, timed_out
 from graphsvc.graph.repository import Repository
 from graphsvc.graph.roles import RoleIndex
@@ -246,10 +247,10 @@ class BatchWriter:
     lock that a type change also takes, and a record deleted under the batch makes Neo4j reject
     the batch, whose rows are then retried one by one."""
 
-    def __init__(self, driver: AsyncDriver, database: str, timeout: float | None = None) -> None:
-        self.driver = driver
-        self.database = database
-        self.timeout = timeout
+    def __init__(self, graph: Graph) -> None:
+        self.driver = graph.driver
+        self.database = graph.database
+        self.timeout = graph.timeout
 
     async def roles(self) -> RoleIndex:
         records, _, _ = await self.driver.execute_query(

@@ -10,12 +10,13 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any, TypeVar
 
-from neo4j import AsyncDriver, AsyncManagedTransaction, unit_of_work
+from neo4j import AsyncManagedTransaction, unit_of_work
 from neo4j.exceptions import ClientError, ConstraintError
 
 from graphsvc import cypher, rules
 from graphsvc.errors import ConflictError, GraphError, InvalidError, NotFoundError
 from graphsvc.graph.convert import native
+from graphsvc.graph.handle import Graph
 from graphsvc.graph.locks import (
     check_role_change,
     check_role_type_free,
@@ -62,10 +63,11 @@ Tx = AsyncManagedTransaction
 
 
 class Repository:
-    def __init__(self, driver: AsyncDriver, database: str, timeout: float | None = None) -> None:
-        self.driver = driver
-        self.database = database
-        self.timeout = timeout  # seconds; Neo4j aborts a transaction that runs longer
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self.driver = graph.driver
+        self.database = graph.database
+        self.timeout = graph.timeout
 
     async def _write(self, work: Callable[[Tx], Awaitable[T]]) -> T:
         try:
