@@ -45,15 +45,12 @@ CALL (row, now) {
        AND coalesce(toString(old1.effective_start), "") = coalesce(toString(row.props.effective_start), "")
        AND coalesce(toString(old1.effective_end), "") = coalesce(toString(row.props.effective_end), "")
        AS same
-  CALL (row, a, b, invalid, same) {
-    WITH * WHERE invalid IS NULL AND NOT same AND row.props.state = "active"
-    MATCH (a)-[e]->(b)
-    WHERE e.state = "active" AND e.connection_id <> row.id
-      AND ((e.side = 1 AND coalesce(e.record1_role_id, "") = coalesce(row.props.record1_role_id, "")
-                       AND coalesce(e.record2_role_id, "") = coalesce(row.props.record2_role_id, ""))
-        OR (e.side = 2 AND coalesce(e.record1_role_id, "") = coalesce(row.props.record2_role_id, "")
-                       AND coalesce(e.record2_role_id, "") = coalesce(row.props.record1_role_id, "")))
-    RETURN head(collect(e.connection_id)) AS duplicate
+  CALL (row, invalid, same) {
+    // an index seek on the unique active_key, not an expansion of a's (maybe many) edges
+    WITH * WHERE invalid IS NULL AND NOT same AND row.active_key IS NOT NULL
+    MATCH (d:ConnectionKey {active_key: row.active_key})
+    WHERE d.id <> row.id
+    RETURN head(collect(d.id)) AS duplicate
   }
   CALL (row, a, b, invalid, same_types) {
     WITH * WHERE invalid IS NULL AND NOT same_types AND row.acyclic2

@@ -208,21 +208,13 @@ async def set_reciprocal(tx: Tx, role_id: str, reciprocal_id: str | None) -> Non
 
 
 async def find_duplicate(
-    tx: Tx,
-    record1_id: str,
-    record2_id: str,
-    role1_id: str | None,
-    role2_id: str | None,
-    exclude: str | None = None,
+    tx: Tx, record1_id: str, record2_id: str, active_key: str | None, exclude: str | None = None
 ) -> Violation | None:
+    if active_key is None:
+        return None
     row = await (
         await tx.run(
-            cypher.load("connection_find_duplicate"),
-            record1_id=record1_id,
-            record2_id=record2_id,
-            record1_role_id=role1_id,
-            record2_role_id=role2_id,
-            exclude_id=exclude,
+            cypher.load("connection_find_duplicate"), active_key=active_key, exclude_id=exclude
         )
     ).single()
     return rules.duplicate(row["connection_id"], record1_id, record2_id) if row else None

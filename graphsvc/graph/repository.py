@@ -449,9 +449,10 @@ async def _write_connection(
         records.get(record1_id), records.get(record2_id), role1, role2, record1_id, record2_id
     )
     role1_id, role2_id = rules.id_of(role1), rules.id_of(role2)
+    active_key = rules.active_key(record1_id, record2_id, role1_id, role2_id, props["state"])
     exclude = None if create else connection_id
-    if broken is None and props["state"] == "active":
-        broken = await find_duplicate(tx, record1_id, record2_id, role1_id, role2_id, exclude)
+    if broken is None:
+        broken = await find_duplicate(tx, record1_id, record2_id, active_key, exclude)
     if broken is None:
         broken = await find_loop(tx, record1_id, record2_id, role1, role2)
     if broken is not None:
