@@ -1,4 +1,5 @@
-"""The driver (one per process) and the schema in `cypher/schema/`."""
+"""The async driver (one per process, owned by `graph.handle.Graph`) and the schema in
+`cypher/schema/`."""
 
 import logging
 
@@ -30,6 +31,8 @@ def create_async_driver(settings: Settings) -> AsyncDriver:
 
 
 def create_driver(settings: Settings) -> Driver:
+    """A sync driver for tests and benchmarks that assert on Neo4j's state from plain threads;
+    the product itself uses only the async driver, through `graph.handle.Graph`."""
     return GraphDatabase.driver(
         settings.neo4j_uri, auth=_auth(settings), notifications_min_severity="OFF"
     )
