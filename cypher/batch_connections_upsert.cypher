@@ -14,7 +14,15 @@ UNWIND $rows AS row
 CALL (row, now) {
   OPTIONAL MATCH (a:Record {id: row.record1_id})
   OPTIONAL MATCH (b:Record {id: row.record2_id})
-  OPTIONAL MATCH (k:ConnectionKey {id: row.id})
+  OPTIONAL MATCH (found:ConnectionKey {id: row.id})
+  // an existing connection's key is locked before its edges are read (as a PATCH does), so a
+  // DELETE racing the update is wholly before (the row creates it again) or after
+  CALL (found) {
+    WITH found WHERE found IS NOT NULL
+    SET found._lock = true
+    REMOVE found._lock
+  }
+  WITH row, now, a, b, CASE WHEN found.id IS NULL THEN null ELSE found END AS k
   CALL (row, a, b, k) {
     WITH * WHERE k IS NOT NULL AND a IS NOT NULL AND b IS NOT NULL
     MATCH (a)-[e]-(b)

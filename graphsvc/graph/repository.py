@@ -383,7 +383,14 @@ class Repository:
             raise await self._constraint(exc, connection_id) from None
 
     async def delete_connection(self, connection_id: str) -> None:
+        """Lock the key before reading the edges: a PATCH that replaced them meanwhile has
+        committed, so the edges read are the current ones (none is left behind)."""
+
         async def work(tx: Tx) -> bool:
+            try:
+                await lock_key(tx, connection_id)
+            except NotFoundError:
+                return False
             row = await (await tx.run(cypher.load("connection_delete"), id=connection_id)).single()
             return row is not None
 
