@@ -182,6 +182,9 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
+        # On SIGTERM, requests still running after 5 s are cancelled (their transactions roll
+        # back): a deploy or Ctrl-C never waits on a slow client or a long batch.
+        timeout_graceful_shutdown=5,
     )
 
 
@@ -283,7 +286,7 @@ def _load(
             summary = loader.load_roles_summary(asyncio.run(run_roles()), items, rejects_writer)
             summary.elapsed = time.monotonic() - started
         else:
-            writer = BatchWriter(driver, settings.neo4j_database)
+            writer = BatchWriter(driver, settings.neo4j_database, timeout=settings.query_timeout)
             total = loader.count_rows(path, form)
             if sys.stderr.isatty():
                 columns = (
@@ -323,7 +326,9 @@ def _load(
     except Neo4jError as exc:
         raise fail(
             f"Neo4j failed a batch ({exc.code}: {exc.message}); the batches before it are "
-            "committed. If it ran out of memory, run the same command with a smaller --batch-size."
+            "committed. If it ran out of memory or past GRAPHSVC_QUERY_TIMEOUT "
+            f"({settings.query_timeout:g} s), run the same command with a smaller --batch-size "
+            "(or a longer timeout)."
         ) from None
     except ValueError as exc:
         raise fail(str(exc)) from None

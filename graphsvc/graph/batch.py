@@ -10,14 +10,15 @@ written by one statement, so there is never half a connection.
 
 A row that would duplicate an active connection held under another id (the API's 409) fails
 with the duplicate's id. If Neo4j rejects a whole batch (a client error, e.g. a constraint
-raced by a concurrent writer), its rows are retried one by one so only the culprit fails.
+raced by a concurrent writer), its rows are retried one by one so only the culprit fails;
+not when it ran past its time limit (`timeout`): that error goes to the caller.
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, LiteralString
 
-from neo4j import AsyncDriver, AsyncManagedTransaction, Driver, ManagedTransaction
+from neo4j import AsyncDriver, AsyncManagedTransaction, Driver, ManagedTransaction, unit_of_work
 from neo4j.exceptions import ClientError
 from pydantic import ValidationError
 
@@ -187,6 +188,10 @@ def _rejected(rows: list[dict[str, Any]], exc: ClientError) -> list[BatchFailure
     ]
 
 
+def _timed_out(exc: ClientError) -> bool:
+    return "TransactionTimedOut" in (exc.code or "")
+
+
 def _empty() -> dict[str, Any]:
     return {"created": 0, "updated": 0, "unchanged": 0, "failed": []}
 
@@ -198,9 +203,10 @@ def _add(total: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
 class BatchWriter:
     """The batch write path on the sync driver (the CLI loader)."""
 
-    def __init__(self, driver: Driver, database: str) -> None:
+    def __init__(self, driver: Driver, database: str, timeout: float | None = None) -> None:
         self.driver = driver
         self.database = database
+        self.timeout = timeout  # seconds per batch transaction (GRAPHSVC_QUERY_TIMEOUT)
 
     def roles(self) -> RoleIndex:
         records, _, _ = self.driver.execute_query(
@@ -214,7 +220,7 @@ class BatchWriter:
             return row.data()
 
         with self.driver.session(database=self.database) as session:
-            return session.execute_write(work)
+            return session.execute_write(unit_of_work(timeout=self.timeout)(work))
 
     def _run_split(self, name: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
         if not rows:
@@ -223,6 +229,8 @@ class BatchWriter:
         try:
             return self._run(query, rows)
         except ClientError as exc:
+            if _timed_out(exc):
+                raise  # row by row would only take longer: the caller gets the timeout
             if len(rows) == 1:
                 return _empty() | {"failed": [f.model_dump() for f in _rejected(rows, exc)]}
         total = _empty()
@@ -247,9 +255,10 @@ class BatchWriter:
 class AsyncBatchWriter:
     """The batch write path on the async driver (the API)."""
 
-    def __init__(self, driver: AsyncDriver, database: str) -> None:
+    def __init__(self, driver: AsyncDriver, database: str, timeout: float | None = None) -> None:
         self.driver = driver
         self.database = database
+        self.timeout = timeout  # seconds per batch transaction (GRAPHSVC_QUERY_TIMEOUT)
 
     async def roles(self) -> RoleIndex:
         records, _, _ = await self.driver.execute_query(
@@ -263,7 +272,7 @@ class AsyncBatchWriter:
             return row.data()
 
         async with self.driver.session(database=self.database) as session:
-            return await session.execute_write(work)
+            return await session.execute_write(unit_of_work(timeout=self.timeout)(work))
 
     async def _run_split(self, name: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
         if not rows:
@@ -272,6 +281,8 @@ class AsyncBatchWriter:
         try:
             return await self._run(query, rows)
         except ClientError as exc:
+            if _timed_out(exc):
+                raise  # row by row would only take longer: the caller gets the timeout
             if len(rows) == 1:
                 return _empty() | {"failed": [f.model_dump() for f in _rejected(rows, exc)]}
         total = _empty()
