@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from neo4j.exceptions import AuthError, ClientError, ServiceUnavailable, SessionExpired
 
-from graphsvc.errors import GraphError
+from graphsvc.errors import GraphError, is_timeout
 from graphsvc.text import printable
 
 
@@ -52,7 +52,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ClientError)
     async def neo4j_client_error(request: Request, exc: ClientError) -> JSONResponse:
-        if exc.code and "TransactionTimedOut" in exc.code:
+        if is_timeout(exc.code):
             return JSONResponse(
                 {
                     "detail": "the query ran past its time limit and was stopped; narrow it "

@@ -23,7 +23,7 @@ from neo4j.exceptions import ClientError
 from pydantic import ValidationError
 
 from graphsvc import cypher
-from graphsvc.errors import GraphError
+from graphsvc.errors import GraphError, is_timeout
 from graphsvc.graph.repository import Repository
 from graphsvc.graph.rows import to_role
 from graphsvc.identifiers import NO_ROLE_TYPE, type_label
@@ -188,10 +188,6 @@ def _rejected(rows: list[dict[str, Any]], exc: ClientError) -> list[BatchFailure
     ]
 
 
-def _timed_out(exc: ClientError) -> bool:
-    return "TransactionTimedOut" in (exc.code or "")
-
-
 def _empty() -> dict[str, Any]:
     return {"created": 0, "updated": 0, "unchanged": 0, "failed": []}
 
@@ -229,7 +225,7 @@ class BatchWriter:
         try:
             return self._run(query, rows)
         except ClientError as exc:
-            if _timed_out(exc):
+            if is_timeout(exc.code):
                 raise  # row by row would only take longer: the caller gets the timeout
             if len(rows) == 1:
                 return _empty() | {"failed": [f.model_dump() for f in _rejected(rows, exc)]}
@@ -281,7 +277,7 @@ class AsyncBatchWriter:
         try:
             return await self._run(query, rows)
         except ClientError as exc:
-            if _timed_out(exc):
+            if is_timeout(exc.code):
                 raise  # row by row would only take longer: the caller gets the timeout
             if len(rows) == 1:
                 return _empty() | {"failed": [f.model_dump() for f in _rejected(rows, exc)]}
