@@ -47,7 +47,8 @@ def neo4j_start() -> None:
         return
     typer.echo(
         f"Neo4j {st.version} started (pid {st.pid}): bolt://127.0.0.1:{st.bolt_port}, "
-        f"Browser http://127.0.0.1:{st.http_port}/browser/"
+        f"Browser http://127.0.0.1:{st.http_port}/browser/ "
+        "(user neo4j; `graphsvc neo4j status` shows the password)"
     )
 
 
@@ -103,6 +104,17 @@ def neo4j_status() -> None:
     typer.echo(f"http:    http://127.0.0.1:{st.http_port}/browser/")
     typer.echo(f"data:    {st.data_dir}")
     typer.echo(f"log:     {st.log}")
+    settings = get_settings()
+    source = settings.neo4j_password_source
+    if source == "NEO4J_PASSWORD":
+        typer.echo("password: from NEO4J_PASSWORD (user neo4j)")
+    elif source:
+        typer.echo(
+            f"password: {settings.neo4j_password.get_secret_value()} "
+            f"(user neo4j; generated on first start, kept in {source})"
+        )
+    else:
+        typer.echo("password: none yet (generated on first start unless NEO4J_PASSWORD is set)")
     if not st.running:
         raise typer.Exit(3)  # like `neo4j status` and LSB: 3 = not running
 
