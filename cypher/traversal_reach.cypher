@@ -40,16 +40,18 @@ CALL (start) {
   }
   RETURN p
 }
-// No root within 10 hops: the upline goes on further, so its nearest 10 hops come back, marked
-// truncated (an empty upline would read as "no referrer").
+// No root within 10 hops: the upline goes on further (or loops), so its longest part within 10
+// hops comes back, marked truncated (an empty upline would read as "no referrer"). Only then
+// are the trails enumerated; an upline is usually a single line, so they are few.
 OPTIONAL CALL (start, p) {
   WITH start WHERE p IS NULL
   MATCH q = (start)(()-[u WHERE type(u) = $upline_type
                          AND ($state IS NULL OR u.state = $state)
                          AND ($as_of IS NULL OR ((u.effective_start IS NULL OR u.effective_start <= $as_of)
                                                  AND (u.effective_end IS NULL OR u.effective_end >= $as_of)))
-                   ]->()){10}()
+                   ]->()){1,10}()
   RETURN q
+  ORDER BY length(q) DESC
   LIMIT 1
 }
 RETURN per_depth,
