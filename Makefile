@@ -2,7 +2,7 @@
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test lint bench
+.PHONY: install run test lint bench chromium
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
@@ -15,8 +15,19 @@ run: install  ## local Neo4j (fetched from Maven Central the first time) + the A
 	$(BIN)/graphsvc neo4j start
 	$(BIN)/graphsvc serve
 
-test: install  ## every test, against a real Neo4j (see tests/conftest.py for which one)
+test: install chromium  ## every test, against a real Neo4j (see tests/conftest.py for which one)
 	$(BIN)/pytest
+
+# tests/test_browser.py drives Debian's Chromium. Installed here when missing and we are root (a
+# fresh machine or container); otherwise the command to run is printed and make stops.
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's chromium for the Neo4j Browser test (apt-get)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
+	  else \
+	    echo "the Neo4j Browser test needs Chromium: sudo apt-get install chromium" >&2; exit 1; \
+	  fi; }
 
 lint: install
 	$(BIN)/ruff check graphsvc tests bench

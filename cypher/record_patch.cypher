@@ -1,5 +1,11 @@
-// Change a record's name and merge attributes (a null value deletes that property).
-// :params {id: "john", changes: {name: "John A. Doe", city: null}}
+// Change a record's name and merge attributes (a null value deletes that property), unless the
+// record would then hold more than $max_attributes attributes: then nothing changes and the
+// count comes back for the error (`attributes` counts every key but the 5 built-in ones).
+// :params {id: "john", changes: {name: "John A. Doe", city: null}, max_attributes: 200}
 MATCH (n:Record {id: $id})
-SET n += $changes, n.updated_at = datetime()
-RETURN properties(n) AS record
+WITH n, size([k IN keys(n) WHERE NOT k IN keys($changes)]
+             + [k IN keys($changes) WHERE $changes[k] IS NOT NULL]) - 5 AS attributes
+FOREACH (_ IN CASE WHEN attributes <= $max_attributes THEN [1] ELSE [] END |
+  SET n += $changes, n.updated_at = datetime()
+)
+RETURN properties(n) AS record, attributes

@@ -1,7 +1,8 @@
 // Reach: how many distinct records are first reached at each depth 1..max_depth along outgoing
 // edges of the given types ($types null: any type), and the upline: the shortest chain of
 // $upline_type edges (the reciprocal role) from the record to a root, a record with no such edge
-// ($upline_type null: none), at most 10 hops. Every hop is filtered by state and as_of.
+// ($upline_type null: none), at most 10 hops (longer: its nearest 10 hops and upline_truncated).
+// Every hop is filtered by state and as_of.
 // The breadth-first search is written out as a reduce over depths, one frontier expansion per
 // depth that skips records already seen (`IN` on a list is a hash lookup): each edge is read
 // once. ANY SHORTEST to every reachable record gives the same counts but was 4-5x slower on
@@ -37,6 +38,22 @@ CALL (start) {
                                       AND (v.effective_end IS NULL OR v.effective_end >= $as_of)))
            ]->()
   }
-  RETURN coalesce([n IN nodes(p)[1..] | n {.*, created_at: toString(n.created_at), updated_at: toString(n.updated_at)}], []) AS upline
+  RETURN p
 }
-RETURN per_depth, upline
+// No root within 10 hops: the upline goes on further (or loops), so its longest part within 10
+// hops comes back, marked truncated (an empty upline would read as "no referrer"). Only then
+// are the trails enumerated; an upline is usually a single line, so they are few.
+OPTIONAL CALL (start, p) {
+  WITH start WHERE p IS NULL
+  MATCH q = (start)(()-[u WHERE type(u) = $upline_type
+                         AND ($state IS NULL OR u.state = $state)
+                         AND ($as_of IS NULL OR ((u.effective_start IS NULL OR u.effective_start <= $as_of)
+                                                 AND (u.effective_end IS NULL OR u.effective_end >= $as_of)))
+                   ]->()){1,10}()
+  RETURN q
+  ORDER BY length(q) DESC
+  LIMIT 1
+}
+RETURN per_depth,
+       coalesce([n IN nodes(coalesce(p, q))[1..] | n {.*, created_at: toString(n.created_at), updated_at: toString(n.updated_at)}], []) AS upline,
+       q IS NOT NULL AS upline_truncated

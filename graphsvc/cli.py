@@ -49,7 +49,8 @@ def neo4j_start() -> None:
         return
     typer.echo(
         f"Neo4j {st.version} started (pid {st.pid}): bolt://127.0.0.1:{st.bolt_port}, "
-        f"Browser http://127.0.0.1:{st.http_port}/browser/"
+        f"Browser http://127.0.0.1:{st.http_port}/browser/ "
+        "(user neo4j; `graphsvc neo4j status` shows the password)"
     )
 
 
@@ -105,6 +106,17 @@ def neo4j_status() -> None:
     typer.echo(f"http:    http://127.0.0.1:{st.http_port}/browser/")
     typer.echo(f"data:    {st.data_dir}")
     typer.echo(f"log:     {st.log}")
+    settings = get_settings()
+    source = settings.neo4j_password_source
+    if source == "NEO4J_PASSWORD":
+        typer.echo("password: from NEO4J_PASSWORD (user neo4j)")
+    elif source:
+        typer.echo(
+            f"password: {settings.neo4j_password.get_secret_value()} "
+            f"(user neo4j; generated on first start, kept in {source})"
+        )
+    else:
+        typer.echo("password: none yet (generated on first start unless NEO4J_PASSWORD is set)")
     if not st.running:
         raise typer.Exit(3)  # like `neo4j status` and LSB: 3 = not running
 
@@ -184,6 +196,9 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
+        # On SIGTERM, requests still running after 5 s are cancelled (their transactions roll
+        # back): a deploy or Ctrl-C never waits on a slow client or a long batch.
+        timeout_graceful_shutdown=5,
     )
 
 
@@ -259,7 +274,7 @@ def _load(
     rows = loader.read_rows(path, what, form, Path(assoc) if assoc else None)
 
     async def run(on_batch: Callable[[loader.Summary], None]) -> loader.Summary:
-        async with Graph.open(settings) as graph:
+        async with Graph.open(settings, timeout=settings.query_timeout) as graph:
             await graph.ensure_schema()
             if kind != "roles":
                 writer = BatchWriter(graph)
@@ -316,7 +331,9 @@ def _load(
     except Neo4jError as exc:
         raise fail(
             f"Neo4j failed a batch ({exc.code}: {exc.message}); the batches before it are "
-            "committed. If it ran out of memory, run the same command with a smaller --batch-size."
+            "committed. If it ran out of memory or past GRAPHSVC_QUERY_TIMEOUT "
+            f"({settings.query_timeout:g} s), run the same command with a smaller --batch-size "
+            "(or a longer timeout)."
         ) from None
     except ValueError as exc:
         raise fail(str(exc)) from None

@@ -7,7 +7,7 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, PrivateAttr, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -26,9 +26,9 @@ class Settings(BaseSettings):
     # Where the service finds Neo4j. Empty URI: the local server below (bolt://127.0.0.1:<bolt_port>).
     neo4j_uri: Annotated[str, Field(validation_alias=_neo4j("URI"))] = ""
     neo4j_user: Annotated[str, Field(validation_alias=_neo4j("USER"))] = "neo4j"
-    neo4j_password: Annotated[SecretStr, Field(validation_alias=_neo4j("PASSWORD"))] = SecretStr(
-        "graphsvc-local"
-    )
+    # No well-known default: unset, it is read from the local server's password file, which
+    # `graphsvc neo4j start` generates on first start (see neo4j_password_file).
+    neo4j_password: Annotated[SecretStr, Field(validation_alias=_neo4j("PASSWORD"))] = SecretStr("")
     neo4j_database: Annotated[str, Field(validation_alias=_neo4j("DATABASE"))] = "neo4j"
 
     # The local Neo4j server that `graphsvc neo4j start` assembles from Maven Central.
@@ -53,13 +53,31 @@ class Settings(BaseSettings):
     max_body_bytes: int = 32 * 1024 * 1024
     query_timeout: float = 10.0  # seconds a query may run before Neo4j cuts it off (then 503)
 
+    _password_source: str = PrivateAttr(default="")
+
     @model_validator(mode="after")
     def _derive_defaults(self) -> "Settings":
         if not self.neo4j_uri:
             self.neo4j_uri = f"bolt://127.0.0.1:{self.neo4j_bolt_port}"
         if self.neo4j_data_dir is None:
             self.neo4j_data_dir = self.neo4j_home / "data"
+        if self.neo4j_password.get_secret_value():
+            self._password_source = "NEO4J_PASSWORD"
+        elif self.neo4j_password_file.is_file():
+            password = self.neo4j_password_file.read_text().strip()
+            self.neo4j_password = SecretStr(password)
+            self._password_source = str(self.neo4j_password_file)
         return self
+
+    @property
+    def neo4j_password_file(self) -> Path:
+        """The local server's generated password (owner-only), used when NEO4J_PASSWORD is unset."""
+        return self.neo4j_home / "password"
+
+    @property
+    def neo4j_password_source(self) -> str:
+        """Where the password came from: NEO4J_PASSWORD, the password file, or '' (none yet)."""
+        return self._password_source
 
 
 @cache

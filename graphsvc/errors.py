@@ -40,3 +40,12 @@ class InvalidError(GraphError):
 
 class UnavailableError(GraphError):
     status_code = 503
+
+
+# What Neo4j answers when it stops a transaction at its time limit: TransactionTimedOut* while
+# running, LockClientStopped while waiting for a lock another transaction holds.
+TIMEOUT_CODES = ("TransactionTimedOut", "LockClientStopped")
+
+
+def is_timeout(code: str | None) -> bool:
+    return any(part in (code or "") for part in TIMEOUT_CODES)

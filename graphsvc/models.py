@@ -1,5 +1,6 @@
 """Pydantic models shared by the API, the repository and the loaders."""
 
+import math
 import re
 from datetime import date, datetime
 from typing import Annotated, Literal, Self
@@ -7,6 +8,7 @@ from typing import Annotated, Literal, Self
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -21,21 +23,48 @@ from graphsvc.identifiers import (
     RESERVED_ATTRIBUTES,
     check_record_type,
 )
+from graphsvc.text import check_name, check_text, check_unicode
+
+MAX_ATTRIBUTES = 200  # per record: each new key is a property key Neo4j keeps for good
+INT64 = 2**63  # Neo4j integers are 64-bit
 
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 RecordType = Annotated[str, AfterValidator(check_record_type)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=500)]
-RoleName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
-Text = Annotated[str, StringConstraints(max_length=2000)]
+# Every name-like field (record name, role name, a role referred to by name) obeys one rule,
+# graphsvc/text.py: surrounding blanks trimmed, then not blank, no control, bidi-control or
+# unpaired-surrogate characters. Descriptions are free text: line breaks and tabs allowed.
+Name = Annotated[str, AfterValidator(check_name), StringConstraints(min_length=1, max_length=500)]
+RoleName = Annotated[
+    str, AfterValidator(check_name), StringConstraints(min_length=1, max_length=100)
+]
+Text = Annotated[str, AfterValidator(check_text), StringConstraints(max_length=2000)]
 State = Literal["active", "inactive"]
 Category = Literal[
     "business", "family", "social", "sales", "other", "stakeholder", "sales_team", "service"
 ]
 Scalar = Annotated[str, StringConstraints(max_length=10000)] | bool | int | float
-AttributeValue = Scalar | list[Scalar]
+
+
+def _check_value(value: object) -> object:
+    """What Neo4j could not store faithfully, refused before the union picks a type: integers
+    beyond 64 bits (else read as a float, digits lost), NaN and infinities (JSON has no such
+    values; `1e999` parses as infinity) and strings that are not valid Unicode."""
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, int) and not isinstance(item, bool) and not -INT64 <= item < INT64:
+            raise ValueError("an integer must fit in 64 bits (-2^63 .. 2^63-1)")
+        if isinstance(item, float) and not math.isfinite(item):
+            raise ValueError("a number must be finite (no NaN, Infinity or overflow like 1e999)")
+        if isinstance(item, str):
+            check_unicode(item)
+    return value
+
+
+AttributeValue = Annotated[Scalar | list[Scalar], BeforeValidator(_check_value)]
 
 
 def _check_attribute_keys(attributes: dict[str, object]) -> dict[str, object]:
+    if len(attributes) > MAX_ATTRIBUTES:
+        raise ValueError(f"{len(attributes)} attributes; a record takes at most {MAX_ATTRIBUTES}")
     for key, value in attributes.items():
         if key in RESERVED_ATTRIBUTES:
             raise ValueError(
@@ -48,14 +77,37 @@ def _check_attribute_keys(attributes: dict[str, object]) -> dict[str, object]:
     return attributes
 
 
-Attributes = Annotated[dict[str, AttributeValue], AfterValidator(_check_attribute_keys)]
+def _keys_are_unicode(data: object) -> object:
+    """pydantic raises (a 500) rather than reports a key holding an unpaired surrogate."""
+    if isinstance(data, dict):
+        for key in data:
+            if isinstance(key, str):
+                try:
+                    check_unicode(key)
+                except ValueError as exc:
+                    raise ValueError(f"a key {exc}") from None
+    return data
+
+
+Attributes = Annotated[
+    dict[str, AttributeValue],
+    BeforeValidator(_keys_are_unicode),
+    AfterValidator(_check_attribute_keys),
+]
 AttributeChanges = Annotated[
-    dict[str, AttributeValue | None], AfterValidator(_check_attribute_keys)
+    dict[str, AttributeValue | None],
+    BeforeValidator(_keys_are_unicode),
+    AfterValidator(_check_attribute_keys),
 ]
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _field_names_are_unicode(cls, data: object) -> object:
+        return _keys_are_unicode(data)
 
 
 # --- records ---------------------------------------------------------------------------------
@@ -263,7 +315,12 @@ class ReachResponse(BaseModel):
     )
     total: int
     upline: list[Record] = Field(
-        description="the chain back to the root through the reciprocal role, nearest first"
+        description="the chain back to the root through the reciprocal role, nearest first "
+        "(at most 10 records)"
+    )
+    upline_truncated: bool = Field(
+        default=False,
+        description="true when the chain goes on past 10 hops: `upline` is its nearest part",
     )
 
 

@@ -8,6 +8,7 @@ runs it as a background process, exactly as the `neo4j` script of the tarball do
 
 import os
 import re
+import secrets
 import shutil
 import socket
 import subprocess
@@ -17,11 +18,13 @@ from pathlib import Path
 
 from neo4j import GraphDatabase
 from neo4j.exceptions import AuthError, ServiceUnavailable
+from pydantic import SecretStr
 
 from graphsvc.config import Settings
 
 BOOT = "org.neo4j.server.startup.Neo4jCommand"
 ADMIN = "org.neo4j.server.startup.Neo4jAdminCommand"
+MIN_PASSWORD_LENGTH = 8  # Neo4j's dbms.security.auth_minimum_password_length
 
 POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
   <modelVersion>4.0.0</modelVersion>
@@ -72,23 +75,11 @@ class LocalNeo4j:
         """Start the server and wait for Bolt. False when it was already running."""
         if self.pid() is not None:
             return False
-        java = self.java()
-        for port in (self.settings.neo4j_bolt_port, self.settings.neo4j_http_port):
-            if port_in_use(port):
-                raise LauncherError(
-                    f"port {port} on 127.0.0.1 is already in use by another process; stop it or "
-                    f"set GRAPHSVC_NEO4J_{'BOLT' if port == self.settings.neo4j_bolt_port else 'HTTP'}_PORT"
-                )
+        java = self.preflight()
         self.assemble()
         self.write_conf()
         if not (self.data_dir / "dbms" / "auth.ini").exists():
-            self._run(
-                java,
-                ADMIN,
-                "dbms",
-                "set-initial-password",
-                self.settings.neo4j_password.get_secret_value(),
-            )
+            self.set_initial_password(java)
         self._run(java, BOOT, "start")
         self.wait_for_bolt()
         return True
@@ -112,6 +103,54 @@ class LocalNeo4j:
             self.data_dir,
             self.log,
         )
+
+    def preflight(self) -> str:
+        """What a start would fail on, checked in a second before anything slow (`graphsvc neo4j
+        import` runs it before validating its files): Java, free ports, a usable password.
+        Returns the java command."""
+        java = self.java()
+        for port in (self.settings.neo4j_bolt_port, self.settings.neo4j_http_port):
+            if port_in_use(port):
+                raise LauncherError(
+                    f"port {port} on 127.0.0.1 is already in use by another process; stop it or "
+                    f"set GRAPHSVC_NEO4J_{'BOLT' if port == self.settings.neo4j_bolt_port else 'HTTP'}_PORT"
+                )
+        self.check_password()
+        return java
+
+    # -- the password -----------------------------------------------------------------------
+    def check_password(self) -> None:
+        """Refuse what Neo4j would refuse later, or a password nobody can know."""
+        password = self.settings.neo4j_password.get_secret_value()
+        initialised = (self.data_dir / "dbms" / "auth.ini").exists()
+        if password and len(password) < MIN_PASSWORD_LENGTH:
+            raise LauncherError(
+                f"NEO4J_PASSWORD has {len(password)} characters; Neo4j requires at least "
+                f"{MIN_PASSWORD_LENGTH}"
+            )
+        if not password and initialised:
+            raise LauncherError(
+                f"the Neo4j in {self.data_dir} already has a password but NEO4J_PASSWORD is unset "
+                f"and {self.settings.neo4j_password_file} does not exist; set NEO4J_PASSWORD to "
+                "it (instances made before passwords were generated used graphsvc-local)"
+            )
+
+    def set_initial_password(self, java: str) -> None:
+        """NEO4J_PASSWORD, else a generated one kept in <home>/password (owner-only); handed to
+        neo4j-admin in an argument file (`@file`, documented for every admin command), so it
+        never appears in the process list."""
+        password = self.settings.neo4j_password.get_secret_value()
+        if not password:
+            password = secrets.token_urlsafe(18)
+            _write_private(self.settings.neo4j_password_file, password + "\n")
+            self.settings.neo4j_password = SecretStr(password)
+        args = self.home / "run" / "set-initial-password.args"
+        escaped = password.replace("\\", "\\\\").replace('"', '\\"')
+        _write_private(args, f'"{escaped}"\n')
+        try:
+            self._run(java, ADMIN, "dbms", "set-initial-password", f"@{args}")
+        finally:
+            args.unlink(missing_ok=True)
 
     def pid(self) -> int | None:
         try:
@@ -217,6 +256,9 @@ class LocalNeo4j:
             # (Neo4j 5.26 still names the allowlist setting `..._whitelist`).
             "browser.post_connect_cmd": browser_post_connect_cmd(s.port),
             "browser.remote_content_hostname_whitelist": "guides.neo4j.com,localhost,127.0.0.1",
+            # The HTTP API would answer any web page (`*`). The Browser it serves calls it from
+            # its own origin, which needs no CORS header, so only that origin is named.
+            "dbms.security.http_access_control_allow_origin": browser_origin(s.neo4j_http_port),
         }
         text = "# Written by `graphsvc neo4j start`; edit the GRAPHSVC_NEO4J_* settings instead.\n"
         text += "".join(f"{key}={value}\n" for key, value in lines.items())
@@ -261,12 +303,25 @@ class LocalNeo4j:
             )
 
 
+def browser_origin(http_port: int) -> str:
+    return f"http://127.0.0.1:{http_port}"
+
+
 def browser_post_connect_cmd(api_port: int) -> str:
     """Browser commands run on connect (`;`-separated, no leading colon): graph views show only
     what a query returns (not both edges of every connection), graphsvc's style, and its guide in
     the Browser's side panel (`:guide`; `:play` would open it as one more frame in the stream)."""
     base = f"http://localhost:{api_port}/browser"
     return f"config autoComplete: false;style {base}/graphsvc.grass;guide {base}/guide.html"
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read (created 0600, never world-readable in between)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(text)
 
 
 def port_in_use(port: int) -> bool:

@@ -437,6 +437,7 @@ def run_import(
         raise OfflineImportError(
             f"Neo4j is running (pid {pid}); the import needs it stopped: `graphsvc neo4j stop`"
         )
+    server.preflight()  # Java, free ports, the password: seconds, not after minutes of work
     database = server.data_dir / "databases" / settings.neo4j_database
     if database.exists() and not overwrite:
         raise OfflineImportError(

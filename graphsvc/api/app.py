@@ -5,11 +5,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
-from neo4j.exceptions import Neo4jError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable, SessionExpired
 
 from graphsvc import __version__
 from graphsvc.api import batch, browser, connections, health, records, roles, traversals
 from graphsvc.api.errors import document_errors, install_error_handlers
+from graphsvc.api.http import HeadAsGet, JsonBodiesOnly
 from graphsvc.api.security import BodyLimit, parse_keys, require_key
 from graphsvc.config import Settings, get_settings
 from graphsvc.graph.handle import Graph
@@ -28,6 +29,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.db = Graph.open(settings, timeout=settings.query_timeout)
         try:
             await app.state.db.ensure_schema()
+        except AuthError:
+            pass  # logged by ensure_schema, with the cause
         except (ServiceUnavailable, SessionExpired, Neo4jError, OSError) as exc:
             # Start anyway: /ready says 503 and the schema is applied once Neo4j answers.
             log.warning("Neo4j not ready at start-up (%s); /ready will retry", type(exc).__name__)
@@ -46,7 +49,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.api_keys = parse_keys(settings.api_keys)
     app.state.query_timeout = settings.query_timeout
+    # Outermost last: HEAD becomes GET, then the body's type, then its size.
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(JsonBodiesOnly)
+    app.add_middleware(HeadAsGet)
     install_error_handlers(app)
     document_errors(app)
     app.include_router(health.router)

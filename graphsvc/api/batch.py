@@ -9,8 +9,10 @@ from graphsvc.api.responses import errors
 from graphsvc.errors import GraphError, InvalidError
 from graphsvc.graph.batch import MAX_BATCH_ROWS, BatchWriter, Item
 from graphsvc.models import BatchFailure, BatchResult
+from graphsvc.text import printable
 
 router = APIRouter(prefix="/batch", tags=["batch"])
+TOO_DEEP = "JSON nested too deep (a row is one object of fields)"
 
 
 class PayloadTooLargeError(GraphError):
@@ -48,11 +50,15 @@ async def _rows(request: Request) -> tuple[list[Item], list[BatchFailure]]:
                 items.append((index, json.loads(line)))
             except ValueError as exc:
                 failed.append(BatchFailure(index=index, id=None, error=f"not JSON: {exc}"))
+            except RecursionError:
+                failed.append(BatchFailure(index=index, id=None, error=TOO_DEEP))
     else:
         try:
             rows: Any = json.loads(body)
         except ValueError as exc:
             raise InvalidError(f"the body is not JSON: {exc}", field="body") from None
+        except RecursionError:
+            raise InvalidError(f"the body is not a batch: {TOO_DEEP}", field="body") from None
         if not isinstance(rows, list):
             raise InvalidError("the body must be a JSON array of rows (or NDJSON)", field="body")
         if len(rows) > MAX_BATCH_ROWS:
@@ -66,7 +72,11 @@ def _writer(request: Request) -> BatchWriter:
 
 
 def _merge(result: BatchResult, failed: list[BatchFailure]) -> BatchResult:
-    result.failed = sorted(result.failed + failed, key=lambda f: f.index)
+    # A failure quotes the row's own id and keys, which may hold unpaired surrogates.
+    result.failed = [
+        BatchFailure(index=f.index, id=printable(f.id) if f.id else f.id, error=printable(f.error))
+        for f in sorted(result.failed + failed, key=lambda f: f.index)
+    ]
     return result
 
 

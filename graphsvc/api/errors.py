@@ -5,9 +5,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from neo4j.exceptions import ClientError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import AuthError, ClientError, ServiceUnavailable, SessionExpired
 
-from graphsvc.errors import GraphError
+from graphsvc.errors import GraphError, is_timeout
+from graphsvc.text import printable
 
 
 def _field(loc: tuple[Any, ...]) -> str:
@@ -18,15 +19,28 @@ def _field(loc: tuple[Any, ...]) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(GraphError)
     async def graph_error(request: Request, exc: GraphError) -> JSONResponse:
-        headers = {"Retry-After": "5"} if exc.status_code == 503 else None
-        return JSONResponse(exc.body(), status_code=exc.status_code, headers=headers)
+        body = exc.body()
+        body["detail"] = printable(body["detail"])
+        retry_after = body.pop("retry_after", 5)
+        headers = {"Retry-After": str(retry_after)} if exc.status_code == 503 else None
+        return JSONResponse(body, status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(AuthError)
+    async def neo4j_auth_error(request: Request, exc: AuthError) -> JSONResponse:
+        request.app.state.db.auth_failed(exc)  # logs the cause (never the password)
+        return JSONResponse(
+            {"detail": "the graph database refused graphsvc's credentials; retry later"},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # Sent back with the input's own keys and words, which may hold unpaired surrogates.
         errors = [
             {
-                "field": _field(tuple(e["loc"])),
-                "reason": str(e["msg"]).removeprefix("Value error, "),
+                "field": printable(_field(tuple(e["loc"]))),
+                "reason": printable(str(e["msg"]).removeprefix("Value error, ")),
             }
             for e in exc.errors()
         ]
@@ -38,7 +52,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ClientError)
     async def neo4j_client_error(request: Request, exc: ClientError) -> JSONResponse:
-        if exc.code and "TransactionTimedOut" in exc.code:
+        if is_timeout(exc.code):
             return JSONResponse(
                 {
                     "detail": "the query ran past its time limit and was stopped; narrow it "
@@ -81,6 +95,7 @@ _COMMON = {
     "401": "no API key, or an unknown one (only when keys are configured)",
     "403": "the API key's scope does not allow this request",
     "413": "request body over the size limit",
+    "415": "a body that is not application/json (or application/x-ndjson for /batch)",
     "503": "Neo4j is unavailable or the query ran past its time limit; see Retry-After",
 }
 

@@ -1,7 +1,7 @@
 """Routes for /records, and a record's connections."""
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response, status
 
@@ -83,7 +83,9 @@ async def list_record_connections(
     record_type: Annotated[
         RecordType | None, Query(description="type of the related record")
     ] = None,
-    state: Annotated[State | None, Query(description="default active")] = "active",
+    state: Annotated[
+        State | Literal["any"], Query(description="active (default), inactive or any")
+    ] = "active",
     as_of: Annotated[
         date | None, Query(description="only connections effective on this date")
     ] = None,
@@ -95,4 +97,6 @@ async def list_record_connections(
     """The record's connections, each with the related record and its role, by connection id.
 
     `role=Referral` on John returns the records that are John's referrals (Jane)."""
-    return await repo.record_connections(record_id, role, record_type, state, as_of, limit, cursor)
+    return await repo.record_connections(
+        record_id, role, record_type, None if state == "any" else state, as_of, limit, cursor
+    )

@@ -8,6 +8,7 @@ bind anywhere but the loopback interface.
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Annotated
@@ -19,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from graphsvc.errors import GraphError
 
 SCOPES = ("read", "write")
+NAME_PATTERN = r"[A-Za-z0-9_-]{1,64}"
 api_key_header = APIKeyHeader(
     name="X-API-Key", auto_error=False, description="an API key from `graphsvc keys create`"
 )
@@ -48,17 +50,35 @@ def new_key() -> str:
 
 
 def parse_keys(text: str) -> list[ApiKey]:
+    """The `name:scope:sha256` entries; a malformed one is an error naming its position (never
+    echoing the entry: it might be a key pasted by mistake)."""
     keys = []
-    for entry in filter(None, (e.strip() for e in text.split(","))):
-        name, scope, hexdigest = entry.split(":")
-        if scope not in SCOPES or len(hexdigest) != 64:
-            raise ValueError(f"GRAPHSVC_API_KEYS entry '{name}' must be name:read|write:<sha256>")
-        keys.append(ApiKey(name, scope, hexdigest))
+    for number, entry in enumerate((e.strip() for e in text.split(",")), start=1):
+        if not entry:
+            continue
+        parts = entry.split(":")
+        name = parts[0] if len(parts) == 3 and re.fullmatch(NAME_PATTERN, parts[0]) else None
+        problem = (
+            "must be name:scope:sha256-hex (as printed by `graphsvc keys create`)"
+            if name is None
+            else f"has scope '{parts[1][:20]}'; the scope must be read or write"
+            if parts[1] not in SCOPES
+            else "must end in the key's SHA-256 as 64 hex digits (never the key itself)"
+            if not re.fullmatch(r"[0-9a-f]{64}", parts[2])
+            else None
+        )
+        if problem:
+            label = f"entry {number}" + (f" ('{name}')" if name else "")
+            raise ValueError(f"GRAPHSVC_API_KEYS {label} {problem}")
+        assert name is not None
+        keys.append(ApiKey(name, parts[1], parts[2]))
     return keys
 
 
-# Probes and the static files the Neo4j Browser fetches stay open; every other route (present or
-# future) needs a key once keys are configured.
+# Probes, the static files the Neo4j Browser fetches, and the API's description (/docs, /redoc,
+# /openapi.json: FastAPI adds them outside the app's dependencies) stay open; they hold no data,
+# and the contract is public in the repository anyway. Every other route, present or future,
+# needs a key once keys are configured.
 OPEN_PATHS = ("/health", "/ready", "/browser/")
 
 
@@ -83,7 +103,11 @@ def require_key(
 
 
 class BodyLimit:
-    """413 for a request body over `limit` bytes, declared or streamed."""
+    """413 for a request body over `limit` bytes, declared or streamed (chunked).
+
+    A streamed body is counted as it is read; past the limit, reading stops with an exception.
+    Whatever the app answers then (FastAPI turns a failed body read into a 400) is replaced by
+    the 413, so the client learns why."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app, self.limit = app, limit
@@ -97,19 +121,31 @@ class BodyLimit:
             await self._reject(send)
             return
         seen = 0
+        over = False
+        rejected = False
 
         async def counted() -> Message:
-            nonlocal seen
+            nonlocal seen, over
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.limit:
+                over = True
                 raise _TooLarge
             return message
 
+        async def guarded(message: Message) -> None:
+            nonlocal rejected
+            if not over:
+                await send(message)
+            elif not rejected:
+                rejected = True
+                await self._reject(send)
+
         try:
-            await self.app(scope, counted, send)
+            await self.app(scope, counted, guarded)
         except _TooLarge:
-            await self._reject(send)
+            if not rejected:
+                await self._reject(send)
 
     async def _reject(self, send: Send) -> None:
         body = f'{{"detail": "request body over the {self.limit} byte limit"}}'.encode()

@@ -10,7 +10,8 @@ written by one statement, so there is never half a connection.
 
 A row that would duplicate an active connection held under another id (the API's 409) fails
 with the duplicate's id. If Neo4j rejects a whole batch (a client error, e.g. a constraint
-raced by a concurrent writer), its rows are retried one by one so only the culprit fails.
+raced by a concurrent writer), its rows are retried one by one so only the culprit fails;
+not when it ran past its time limit (`timeout`): that error goes to the caller.
 """
 
 from collections.abc import Iterable

@@ -1,27 +1,74 @@
 """The graph handle: the one owner of the driver, the database name, the transaction timeout and
 the schema. Every product path (API, CLI, loader, import, check) opens one per process and hands
-it to the repository and the batch writer; all of them use the async driver."""
+it to the repository and the batch writer; all of them use the async driver.
+
+When Neo4j refuses the credentials, every request would try them again, and Neo4j locks an
+account after a few failed logins (`dbms.security.auth_max_failed_attempts`), so the driver is
+not handed out for a while after each refusal (5 s, doubling to 60 s): callers get 503 with
+Retry-After at once, and the log says why once per attempt."""
 
 import asyncio
+import logging
+import math
+import time
 from types import TracebackType
 
 from neo4j import AsyncDriver
+from neo4j.exceptions import AuthError
 
 from graphsvc.config import Settings
+from graphsvc.errors import UnavailableError
 from graphsvc.graph.db import apply_schema_async, create_async_driver
+
+log = logging.getLogger("graphsvc")
 
 
 class Graph:
-    def __init__(self, driver: AsyncDriver, database: str, timeout: float | None = None) -> None:
-        self.driver = driver
+    def __init__(
+        self,
+        driver: AsyncDriver,
+        database: str,
+        timeout: float | None = None,
+        settings: Settings | None = None,
+    ) -> None:
+        self._driver = driver
         self.database = database
         self.timeout = timeout  # seconds; Neo4j stops a transaction that runs longer
+        self.settings = settings  # for the log line on refused credentials
         self.schema_applied = False
         self._lock = asyncio.Lock()
+        self.auth_failures = 0
+        self._auth_retry_at = 0.0
 
     @classmethod
     def open(cls, settings: Settings, timeout: float | None = None) -> "Graph":
-        return cls(create_async_driver(settings), settings.neo4j_database, timeout)
+        return cls(create_async_driver(settings), settings.neo4j_database, timeout, settings)
+
+    @property
+    def driver(self) -> AsyncDriver:
+        wait = self._auth_retry_at - time.monotonic()
+        if wait > 0:
+            raise UnavailableError(
+                "Neo4j refused graphsvc's credentials; an operator must fix NEO4J_USER / "
+                "NEO4J_PASSWORD",
+                retry_after=math.ceil(wait),
+            )
+        return self._driver
+
+    def auth_failed(self, exc: AuthError) -> None:
+        self.auth_failures += 1
+        wait = min(60, 5 * 2 ** (self.auth_failures - 1))
+        self._auth_retry_at = time.monotonic() + wait
+        s = self.settings
+        log.error(
+            "Neo4j at %s refused the credentials of user '%s' (%s): NEO4J_PASSWORD (or "
+            "NEO4J_USER) is wrong%s; requests get 503, next attempt in %d s",
+            s.neo4j_uri if s else "?",
+            s.neo4j_user if s else "?",
+            exc.code or "authentication failure",
+            "" if not s or s.neo4j_password.get_secret_value() else " (it is empty)",
+            wait,
+        )
 
     async def ensure_schema(self) -> None:
         """Apply the schema once (idempotent: `IF NOT EXISTS`); retried until Neo4j answers."""
@@ -29,11 +76,16 @@ class Graph:
             return
         async with self._lock:
             if not self.schema_applied:
-                await apply_schema_async(self.driver, self.database)
+                try:
+                    await apply_schema_async(self.driver, self.database)
+                except AuthError as exc:
+                    self.auth_failed(exc)
+                    raise
                 self.schema_applied = True
+                self.auth_failures = 0
 
     async def close(self) -> None:
-        await self.driver.close()
+        await self._driver.close()
 
     async def __aenter__(self) -> "Graph":
         return self

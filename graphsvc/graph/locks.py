@@ -18,6 +18,7 @@ from graphsvc.errors import (
     InvalidError,
     NotFoundError,
     UnavailableError,
+    is_timeout,
 )
 from graphsvc.identifiers import relationship_type
 from graphsvc.rules import Code, Role, Violation
@@ -32,13 +33,9 @@ def error(v: Violation) -> GraphError:
     return _ERRORS[v.status](v.message, field=v.field, **v.extra())
 
 
-# A transaction that outlived its timeout, possibly while waiting for a lock another writer held.
-_TIMED_OUT = ("TransactionTimedOut", "LockClientStopped")
-
-
 def timed_out(exc: ClientError) -> UnavailableError | None:
     """503 for a transaction Neo4j stopped at its time limit (queued behind locks too long)."""
-    if exc.code and any(code in exc.code for code in _TIMED_OUT):
+    if is_timeout(exc.code):  # possibly stopped while waiting for a lock another writer held
         return UnavailableError(
             "the write waited or ran past its time limit and was stopped; retry later"
         )

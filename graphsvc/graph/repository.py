@@ -44,6 +44,7 @@ from graphsvc.graph.rows import (
 )
 from graphsvc.identifiers import type_label
 from graphsvc.models import (
+    MAX_ATTRIBUTES,
     Connection,
     ConnectionCreate,
     ConnectionPatch,
@@ -134,14 +135,25 @@ class Repository:
         if patch.name is not None:
             changes["name"] = patch.name
 
-        async def work(tx: Tx) -> dict[str, Any] | None:
-            result = await tx.run(cypher.load("record_patch"), id=record_id, changes=changes)
+        async def work(tx: Tx) -> tuple[dict[str, Any], int] | None:
+            result = await tx.run(
+                cypher.load("record_patch"),
+                id=record_id,
+                changes=changes,
+                max_attributes=MAX_ATTRIBUTES,
+            )
             row = await result.single()
-            return dict(row["record"]) if row else None
+            return (dict(row["record"]), row["attributes"]) if row else None
 
-        props = await self._write(work)
-        if props is None:
+        found = await self._write(work)
+        if found is None:
             raise NotFoundError(f"record '{record_id}' not found", field="id")
+        props, attributes = found
+        if attributes > MAX_ATTRIBUTES:
+            raise InvalidError(
+                f"the record would hold {attributes} attributes; at most {MAX_ATTRIBUTES}",
+                field="attributes",
+            )
         return to_record(props)
 
     async def delete_record(self, record_id: str) -> int:

@@ -3,10 +3,12 @@
 import base64
 import binascii
 import json
+import re
 from typing import Any
 
 from graphsvc.errors import InvalidError
 from graphsvc.graph.convert import native
+from graphsvc.identifiers import ID_PATTERN
 from graphsvc.models import Connection, ConnectionSide, Record, RelatedRecord, Role, RoleRef
 
 RECORD_KEYS = ("id", "type", "name", "created_at", "updated_at")
@@ -21,9 +23,11 @@ def decode_cursor(cursor: str | None) -> str:
         return ""
     try:
         after = json.loads(base64.urlsafe_b64decode(cursor.encode()))["after"]
-    except (ValueError, KeyError, TypeError, binascii.Error):
+    except (ValueError, KeyError, TypeError, binascii.Error, RecursionError):
         raise InvalidError("not a cursor this API returned", field="cursor") from None
-    if not isinstance(after, str):
+    # Both cursors page by id, so `after` is an id; anything else (say a lone surrogate, which
+    # the driver could not even encode) was not made here.
+    if not isinstance(after, str) or not re.fullmatch(ID_PATTERN, after):
         raise InvalidError("not a cursor this API returned", field="cursor")
     return after
 

@@ -210,6 +210,7 @@ class Traversals:
             per_depth=per_depth,
             total=sum(per_depth),
             upline=[to_record(r) for r in rows[0]["upline"]],
+            upline_truncated=rows[0]["upline_truncated"],
         )
 
     async def network(

@@ -1,0 +1,67 @@
+"""HTTP-level rules applied before any route: JSON bodies only, and HEAD wherever GET works."""
+
+import json
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+# The body types graphsvc reads. Anything else (text/plain, forms, no type at all) is refused
+# with 415 before a route runs: those are the types a web page may POST cross-site without a
+# CORS preflight, so an open (keyless, loopback) API could otherwise be written to by any page
+# its user visits.
+BODY_TYPES = ("application/json", "application/x-ndjson")
+BODY_METHODS = ("POST", "PUT", "PATCH")
+
+
+class JsonBodiesOnly:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in BODY_METHODS:
+            raw = dict(scope["headers"]).get(b"content-type", b"")
+            media = raw.decode("latin-1").split(";")[0].strip().lower()
+            if media not in BODY_TYPES:
+                await _unsupported(send, media)
+                return
+        await self.app(scope, receive, send)
+
+
+async def _unsupported(send: Send, media: str) -> None:
+    shown = f"'{media[:60]}'" if media else "none"
+    detail = (
+        f"Content-Type {shown} is not accepted; send application/json "
+        "(or application/x-ndjson to /batch)"
+    )
+    body = json.dumps({"detail": detail, "field": "Content-Type"}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 415,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class HeadAsGet:
+    """HEAD answers as GET would, headers only (FastAPI's GET routes do not take HEAD)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
