@@ -10,13 +10,16 @@ raises `DataverseError` with a message for a person.
 
 import asyncio
 import email.utils
+import functools
 import json
+import ssl
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import msal
+import requests
 
 from graphsvc.config import Settings
 
@@ -58,6 +61,17 @@ def _certificate_credential(path: Path, password: str | None) -> dict[str, Any]:
     return credential
 
 
+def _http_session(settings: Settings) -> requests.Session:
+    """MSAL's HTTP client. The CA bundle goes on every request: requests lets
+    REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session-wide `verify`."""
+    session = requests.Session()
+    options: dict[str, Any] = {"timeout": settings.dataverse_timeout}
+    if settings.dataverse_ca_bundle:
+        options["verify"] = str(settings.dataverse_ca_bundle)
+    session.request = functools.partial(session.request, **options)  # type: ignore[method-assign]
+    return session
+
+
 class TokenSource:
     """Client-credentials tokens for one org through MSAL (its cache, its refresh)."""
 
@@ -90,8 +104,7 @@ class TokenSource:
                 settings.dataverse_client_id,
                 client_credential=credential,
                 authority=authority,
-                verify=str(settings.dataverse_ca_bundle) if settings.dataverse_ca_bundle else True,
-                timeout=settings.dataverse_timeout,
+                http_client=_http_session(settings),
                 # Only for an authority that is not Microsoft's (a test or sovereign set-up).
                 instance_discovery=settings.dataverse_instance_discovery,
                 validate_authority=settings.dataverse_instance_discovery,
@@ -131,7 +144,13 @@ class DataverseClient:
         self.org_url = org_url.rstrip("/")
         self.settings = settings
         self.tokens = tokens or TokenSource(settings, self.org_url)
-        verify: Any = str(settings.dataverse_ca_bundle) if settings.dataverse_ca_bundle else True
+        verify: Any = True
+        if settings.dataverse_ca_bundle:
+            try:
+                verify = ssl.create_default_context(cafile=str(settings.dataverse_ca_bundle))
+            except (OSError, ssl.SSLError) as exc:
+                bundle = settings.dataverse_ca_bundle
+                raise DataverseError(f"cannot read the CA bundle {bundle}: {exc}") from None
         self.http = httpx.AsyncClient(verify=verify, timeout=settings.dataverse_timeout)
         self.waited = 0.0  # seconds spent honouring Retry-After, for the summary
         self.throttled = 0

@@ -165,7 +165,7 @@ async def _apply_associations(
         known = known_rows.get(row_id) or {}
         role, partner = str(known.get("target")), known.get("associated")
         applied.forgotten.append(row_id)
-        if partner and role in current and current[role] == partner:
+        if partner and not known.get("others") and role in current and current[role] == partner:
             await writes.set_reciprocal(role, None)
             current[role] = current[str(partner)] = None
             applied.deleted += 1

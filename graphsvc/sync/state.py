@@ -57,7 +57,7 @@ class SyncStore:
         records, _, _ = await self.driver.execute_query(
             cypher.load("sync_rows_lookup"), ids=ids, database_=self.database
         )
-        return {r["id"]: {"target": r["target"], "associated": r["associated"]} for r in records}
+        return {r["id"]: r.data() for r in records}
 
     @staticmethod
     def _rows(page: Page, applied: Applied) -> dict[str, Any]:
