@@ -164,7 +164,8 @@ class Org:
 
 
 def _etag(row: dict[str, Any]) -> str:
-    return 'W/"%d"' % (abs(hash(json.dumps(row, sort_keys=True))) % 10_000_000)
+    version = abs(hash(json.dumps(row, sort_keys=True))) % 10_000_000
+    return f'W/"{version}"'
 
 
 class Handler(BaseHTTPRequestHandler):
