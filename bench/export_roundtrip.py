@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> None:
             flush=True,
         )
 
-    wipe(drv)
+    wipe(drv, batch=1000)
     apply_schema()
     for kind in KINDS:
         step("load", kind, str(args.data / SOURCE[kind]))
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> None:
         second.mkdir(exist_ok=True)
         for kind in KINDS:
             step("export", kind, str(first / f"{kind}.{fmt}"))
-        wipe(drv)
+        wipe(drv, batch=1000)
         for kind in KINDS:
             step("load", kind, str(first / f"{kind}.{fmt}"))
         for kind in KINDS:

@@ -55,6 +55,7 @@ class Page:
     associations: list[Association] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     twins: dict[str, str] = field(default_factory=dict)  # connection row id -> connection id
+    ids: set[str] = field(default_factory=set)  # every row id the page names
     next_link: str | None = None
     delta_link: str | None = None
     rows: int = 0
@@ -62,6 +63,16 @@ class Page:
 
 class PageError(ValueError):
     """A response that is not a change-tracking page."""
+
+
+def row_ids(item: dict[str, Any]) -> set[str]:
+    """The ids a row answers to: its primary key (and a connection row's twin)."""
+    return {
+        v
+        for k, v in item.items()
+        if isinstance(v, str)
+        and ((k.endswith("id") and not k.startswith("_")) or k == "_relatedconnectionid_value")
+    }
 
 
 def table_of(doc: dict[str, Any]) -> str:
@@ -87,7 +98,9 @@ def read_page(doc: Any, table: str | None = None) -> Page:
         if is_deleted(item):
             if isinstance(item.get("id"), str):
                 page.deleted.append(item["id"])
+                page.ids.add(item["id"])
             continue
+        page.ids |= row_ids(item)
         items.append({k: v for k, v in item.items() if k != "_error"})
     if kind == "connections":
         page.upserts = list(_dv_connections(items))

@@ -50,9 +50,17 @@ def check_url(url: str | None) -> str:
     return url.rstrip("/")
 
 
-async def _one_run(
-    settings: Settings, url: str, tables: list[str], rejects_dir: Path, echo: Callable[[str], None]
-) -> list[TableSummary]:
+async def _runs(
+    settings: Settings,
+    url: str,
+    tables: list[str],
+    every: float | None,
+    rejects_dir: Path,
+    echo: Callable[[str], None],
+    report: Callable[[TableSummary], None],
+) -> int:
+    """One run, or one every `every` seconds with the same driver and token cache until
+    stopped; returns the failed rows of the last run."""
     last = [0.0]
 
     def progress(s: TableSummary) -> None:
@@ -66,12 +74,20 @@ async def _one_run(
         await apply_schema_async(driver, settings.neo4j_database)
         async with DataverseClient(settings, url) as client:
             sync = Sync(driver, settings.neo4j_database, client, rejects_dir, progress)
-            summaries = await sync.run(tables)
-            if client.throttled:
-                echo(
-                    f"throttled {client.throttled} time(s); waited {client.waited:.0f} s (Retry-After)"
-                )
-            return summaries
+            while True:
+                started, throttled, waited = time.monotonic(), client.throttled, client.waited
+                summaries = await sync.run(tables)
+                if client.throttled > throttled:
+                    echo(
+                        f"throttled {client.throttled - throttled} time(s); waited "
+                        f"{client.waited - waited:.0f} s (Retry-After)"
+                    )
+                for summary in summaries:
+                    report(summary)
+                failed = sum(s.failed for s in summaries)
+                if every is None:
+                    return failed
+                await asyncio.sleep(max(every - (time.monotonic() - started), 0.0))
 
 
 def run_sync(
@@ -83,28 +99,22 @@ def run_sync(
     echo: Callable[[str], None],
     report: Callable[[TableSummary], None],
 ) -> int:
-    """Failed rows of the run (the last run with --every, which only stops on an error)."""
-    while True:
-        started = time.monotonic()
-        try:
-            summaries = asyncio.run(_one_run(settings, url, tables, rejects_dir, echo))
-        except DataverseError as exc:
-            raise SyncStop(str(exc)) from None
-        except (ServiceUnavailable, SessionExpired, OSError) as exc:
-            raise SyncStop(
-                f"Neo4j at {settings.neo4j_uri} is unavailable ({exc}); every page before this "
-                "one is committed and recorded: run the same command again to resume."
-            ) from None
-        except AuthError as exc:
-            raise SyncStop(f"Neo4j refused the credentials: {exc}") from None
-        except Neo4jError as exc:
-            raise SyncStop(f"Neo4j failed a page ({exc.code}: {exc.message})") from None
-        for summary in summaries:
-            report(summary)
-        failed = sum(s.failed for s in summaries)
-        if every is None:
-            return failed
-        time.sleep(max(every - (time.monotonic() - started), 0.0))
+    """Failed rows of the run (with --every it only returns by an error or Ctrl-C)."""
+    try:
+        return asyncio.run(_runs(settings, url, tables, every, rejects_dir, echo, report))
+    except DataverseError as exc:
+        raise SyncStop(str(exc)) from None
+    except (ServiceUnavailable, SessionExpired, OSError) as exc:
+        raise SyncStop(
+            f"Neo4j at {settings.neo4j_uri} is unavailable ({exc}); every page before this "
+            "one is committed and recorded: run the same command again to resume."
+        ) from None
+    except AuthError as exc:
+        raise SyncStop(f"Neo4j refused the credentials: {exc}") from None
+    except Neo4jError as exc:
+        raise SyncStop(f"Neo4j failed a page ({exc.code}: {exc.message})") from None
+    except KeyboardInterrupt:
+        raise SyncStop("stopped; the next run resumes from the last committed page") from None
 
 
 def statuses(settings: Settings) -> list[dict[str, Any]]:

@@ -5,10 +5,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from neo4j import AsyncDriver
 
-from graphsvc.dataverse.changes import ROLES_TABLE, Page, PageError, read_page, table_kind
+from graphsvc.dataverse.changes import (
+    ROLES_TABLE,
+    Page,
+    PageError,
+    read_page,
+    row_ids,
+    table_kind,
+)
 from graphsvc.dataverse.client import DataverseClient, DataverseError
 from graphsvc.loader import RejectsWriter, Row
 from graphsvc.sync.apply import Applied, WritePath, apply_page, retry_role_deletes
@@ -52,6 +60,22 @@ class TableSummary:
         )
 
 
+def failed_rows(applied: Applied) -> list[dict[str, Any]]:
+    """The Dataverse rows behind the rows that failed (to retry on the next run)."""
+    return [
+        item
+        for row, _, _ in applied.failed
+        if row is not None and isinstance(row.source, list)
+        for item in row.source
+        if isinstance(item, dict)
+    ]
+
+
+def still_pending(pending: list[dict[str, Any]], page: Page) -> list[dict[str, Any]]:
+    """Failed rows not superseded by the page (a newer version of the row, or its delete)."""
+    return [item for item in pending if not row_ids(item) & page.ids]
+
+
 def write_rejects(rejects: RejectsWriter, applied: Applied) -> None:
     for row, row_id, error in applied.failed:
         rejects.write(row or Row(0, {}, [{"id": row_id}]), error)
@@ -82,6 +106,13 @@ class Sync:
         url: str | None = state.resume_link or self.client.initial_url(table)
         rejects = RejectsWriter(self.rejects_dir / f"{table}.rejects.json", "dataverse")
         try:
+            if state.pending_rows:  # rows that failed last time (a record that came later...)
+                page = read_page({"value": state.pending_rows}, table)
+                applied = await apply_page(self.writes, page, {})
+                write_rejects(rejects, applied)
+                state.pending_rows = failed_rows(applied)
+                await self.store.save(self.org, page, applied, state, False)
+                summary.add(page, applied)
             while url:
                 doc = await self.client.page(url)
                 try:
@@ -101,6 +132,7 @@ class Sync:
                     next_link=page.next_link,
                     delta_link=page.delta_link or state.delta_link,
                     pending_deletes=list(dict.fromkeys(state.pending_deletes + applied.deferred)),
+                    pending_rows=still_pending(state.pending_rows, page) + failed_rows(applied),
                 )
                 await self.store.save(self.org, page, applied, state, not page.next_link)
                 summary.add(page, applied)

@@ -8,6 +8,7 @@ graphsvc connection id (the `ismaster` twin's id), so a delete that names either
 the pair, and each role association's two roles.
 """
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,7 @@ class TableState:
     next_link: str | None = None
     delta_link: str | None = None
     pending_deletes: list[str] = field(default_factory=list)
+    pending_rows: list[dict[str, Any]] = field(default_factory=list)  # failed, retried next run
 
     @property
     def resume_link(self) -> str | None:
@@ -49,6 +51,7 @@ class SyncStore:
             state.get("next_link"),
             state.get("delta_link"),
             list(state.get("pending_deletes") or []),
+            json.loads(state.get("pending_rows") or "[]"),
         )
 
     async def known_rows(self, ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -91,6 +94,7 @@ class SyncStore:
             "next_link": state.next_link,
             "delta_link": state.delta_link,
             "pending_deletes": state.pending_deletes,
+            "pending_rows": json.dumps(state.pending_rows),
             "counts": {
                 "created": applied.created,
                 "updated": applied.updated,
