@@ -116,6 +116,56 @@ def make_tls(directory: Path) -> tuple[Path, Path, Path]:
     return paths
 
 
+def make_client_certificate(directory: Path) -> tuple[Path, x509.Certificate]:
+    """An app registration's certificate: one PEM with the RSA private key and the certificate
+    (what GRAPHSVC_DATAVERSE_CERTIFICATE_PATH takes), and the certificate the tenant holds."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = dt.datetime.now(dt.UTC)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "graphsvc-sync")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=2))
+        .sign(key, hashes.SHA256())
+    )
+    path = directory / "client.pem"
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        + cert.public_bytes(serialization.Encoding.PEM)
+    )
+    return path, cert
+
+
+def _assertion_ok(assertion: str, cert: x509.Certificate, audience: str) -> bool:
+    """A client assertion (RFC 7523) as Entra ID checks it: signed with the registered
+    certificate's key (named by its SHA-1 thumbprint, `x5t`), for the token endpoint."""
+    import base64
+
+    import jwt
+
+    header = jwt.get_unverified_header(assertion)
+    x5t = base64.urlsafe_b64encode(cert.fingerprint(hashes.SHA1())).decode().rstrip("=")
+    if str(header.get("x5t", "")).rstrip("=") != x5t:  # MSAL keeps the base64 padding
+        return False
+    try:
+        claims = jwt.decode(
+            assertion, cert.public_key(), algorithms=["RS256", "PS256"], audience=audience
+        )  # type: ignore[arg-type]
+    except jwt.InvalidTokenError:
+        return False
+    return bool(claims.get("iss") == claims.get("sub") == CLIENT_ID)
+
+
 @dataclass
 class Step:
     state: State
@@ -140,6 +190,7 @@ class Org:
     log: list[tuple[float, int, str]] = field(default_factory=list)  # (time, status, path)
     requests: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    client_certificate: x509.Certificate | None = None
 
     def advance(self) -> None:
         self.current += 1
@@ -199,7 +250,19 @@ class Handler(BaseHTTPRequestHandler):
         if one.get("grant_type") != "client_credentials" or one.get("scope") != f"{base}/.default":
             self._send(400, {"error": "invalid_request", "error_description": "AADSTS900144"})
             return
-        if one.get("client_id") != CLIENT_ID or one.get("client_secret") != SECRET:
+        assertion = one.get("client_assertion")
+        by_certificate = (
+            org.client_certificate is not None
+            and assertion is not None
+            and one.get("client_assertion_type")
+            == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+            and _assertion_ok(
+                assertion, org.client_certificate, f"{base}/{TENANT}/oauth2/v2.0/token"
+            )
+        )
+        if one.get("client_id") != CLIENT_ID or not (
+            by_certificate or one.get("client_secret") == SECRET
+        ):
             self._send(
                 401,
                 {

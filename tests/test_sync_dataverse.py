@@ -28,6 +28,7 @@ from tests.dataverse_org import (
     State,
     Step,
     export_file,
+    make_client_certificate,
     make_tls,
 )
 
@@ -547,3 +548,30 @@ def test_rows_that_fail_are_retried_on_the_next_run(
     assert done.returncode == 0, done.stdout + done.stderr
     assert_same_graph(driver, expected)
     assert not run_check(settings).problems
+
+
+def test_certificate_credential(
+    org_server: OrgServer,
+    tls: tuple[Path, Path, Path],
+    settings: Settings,
+    driver: Driver,
+    tmp_path: Path,
+) -> None:
+    """A certificate instead of a secret: MSAL signs a client assertion that the local token
+    endpoint verifies against the registered certificate."""
+    base = org_server.base
+    pem, cert = make_client_certificate(tmp_path)
+    org_server.org.client_certificate = cert
+    environ = env(settings, base, tls[0], GRAPHSVC_DATAVERSE_CERTIFICATE_PATH=str(pem))
+    del environ["GRAPHSVC_DATAVERSE_CLIENT_SECRET"]
+    done = graphsvc(
+        environ, "sync", "dataverse", "--url", base, "--tables", "contacts", cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "contacts: 8 rows" in done.stdout
+    other, _ = make_client_certificate(tmp_path / "..")  # a certificate the tenant does not know
+    environ["GRAPHSVC_DATAVERSE_CERTIFICATE_PATH"] = str(other)
+    done = graphsvc(
+        environ, "sync", "dataverse", "--url", base, "--tables", "contacts", cwd=tmp_path
+    )
+    assert done.returncode == 1 and "Entra ID refused a token: invalid_client" in done.stderr
