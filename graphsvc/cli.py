@@ -4,6 +4,7 @@ import asyncio
 import re
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import typer
 import uvicorn
@@ -18,6 +19,11 @@ from graphsvc.graph.db import apply_schema_async, create_async_driver
 from graphsvc.graph.handle import Graph
 from graphsvc.graph.repository import Repository
 from graphsvc.neo4j_local import LauncherError, LocalNeo4j
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from graphsvc.sync.run import TableSummary
 
 app = typer.Typer(
     help="graphsvc: CRM connections in Neo4j.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -229,7 +235,10 @@ load_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(load_app, name="load")
-FORMAT_HELP = "csv, jsonl or dataverse (default: from the file's suffix: .csv, .jsonl, .json)"
+FORMAT_HELP = (
+    "csv, jsonl, dataverse or dataverse-delta (a change-tracking page; default: from the file's "
+    "suffix: .csv, .jsonl, .json)"
+)
 BATCH_HELP = "rows per transaction (one UNWIND statement each)"
 REJECTS_HELP = "where failed rows go (default: FILE's name + .rejects, same format)"
 
@@ -259,8 +268,11 @@ def _load(
         raise fail(f"no such file: {file}")
     if batch_size < 1 or batch_size > 50_000:
         raise fail("--batch-size must be between 1 and 50000")
+    if fmt == "dataverse-delta":
+        _load_delta(kind, path, rejects)
+        return
     if fmt is not None and fmt not in ("csv", "jsonl", "dataverse"):
-        raise fail("--format must be csv, jsonl or dataverse")
+        raise fail("--format must be csv, jsonl, dataverse or dataverse-delta")
     try:
         form = cast(loader.Format, fmt) if fmt else loader.detect_format(path)
     except ValueError as exc:
@@ -351,6 +363,47 @@ def _load(
         raise typer.Exit(1)
 
 
+def _load_delta(kind: str, path: "Path", rejects: str | None) -> None:
+    from pathlib import Path
+
+    from neo4j.exceptions import Neo4jError, ServiceUnavailable
+
+    from graphsvc import loader
+    from graphsvc.sync.files import load_delta_file
+    from graphsvc.sync.run import TableSummary
+
+    settings = get_settings()
+    writer = loader.RejectsWriter(
+        Path(rejects) if rejects else loader.rejects_path(path), "dataverse"
+    )
+
+    async def run() -> TableSummary:
+        async with Graph.open(settings, timeout=settings.query_timeout) as graph:
+            await graph.ensure_schema()
+            return await load_delta_file(graph, path, kind, writer)
+
+    try:
+        summary = asyncio.run(run())
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    except (ServiceUnavailable, OSError) as exc:
+        raise fail(f"Neo4j at {settings.neo4j_uri} is unavailable ({exc}); load it again") from None
+    except Neo4jError as exc:
+        raise fail(f"Neo4j failed the page ({exc.code}: {exc.message}); load it again") from None
+    finally:
+        writer.close()
+    _report_changes(summary)
+    if summary.failed:
+        typer.echo(f"rejects: {writer.path} (fix and load it again)", err=True)
+        raise typer.Exit(1)
+
+
+def _report_changes(summary: "TableSummary") -> None:
+    typer.echo(summary.line())
+    for row_id, error in summary.failures[:10]:
+        typer.echo(f"  {row_id or 'no id'}: {error}", err=True)
+
+
 @load_app.command("roles")
 def load_roles(
     file: str = typer.Argument(..., help="the roles file"),
@@ -424,3 +477,120 @@ def check(
             typer.echo(f"  left: {problem.connection_id or '-'}: {problem.what}")
     if report.problems and not (repair and not report.left):
         raise typer.Exit(1)
+
+
+# --- sync ---------------------------------------------------------------------------------------
+sync_app = typer.Typer(help="Keep the graph in step with a live system.", no_args_is_help=True)
+app.add_typer(sync_app, name="sync")
+
+
+@sync_app.command("dataverse")
+def sync_dataverse(
+    url: str = typer.Option(None, help="the org, e.g. https://contoso.crm.dynamics.com"),
+    tables: str = typer.Option(
+        None,
+        help="entity sets, in order (default connectionroles,connectionroleassociations,"
+        "contacts,accounts,connections)",
+    ),
+    once: bool = typer.Option(False, "--once", help="one run, then exit (the default)"),
+    every: str = typer.Option(None, help="run again every interval, e.g. 30s, 5m"),
+    status: bool = typer.Option(False, "--status", help="each table's last sync and counts"),
+    rejects_dir: str = typer.Option(".", help="where rows that failed go (TABLE.rejects.json)"),
+) -> None:
+    """Apply a Dataverse org's changes (change tracking) to the graph; resumable, idempotent."""
+    from pathlib import Path
+
+    from graphsvc.sync import command
+
+    settings = get_settings()
+    try:
+        if status:
+            rows = command.statuses(settings)
+            if not rows:
+                typer.echo("no table synced yet")
+            for r in rows:
+                typer.echo(
+                    f"{r['org']} {r['table']}: last sync {r['synced_at'] or 'never finished'}"
+                    f"{' (a run stopped mid-way; the next resumes it)' if r['mid_run'] else ''}; "
+                    f"{r['pages']} page(s): {r['created']} created, {r['updated']} updated, "
+                    f"{r['unchanged']} unchanged, {r['deleted']} deleted, {r['failed']} failed"
+                    + (
+                        f"; role deletes waiting: {', '.join(r['pending_deletes'])}"
+                        if r["pending_deletes"]
+                        else ""
+                    )
+                )
+            return
+        if once and every:
+            raise command.SyncStop("give --once or --every, not both")
+        org = command.check_url(url)
+        interval = command.parse_interval(every) if every else None
+        failed = command.run_sync(
+            settings,
+            org,
+            command.parse_tables(tables),
+            interval,
+            Path(rejects_dir),
+            lambda line: typer.echo(line, err=True),
+            _report_changes,
+        )
+    except command.SyncStop as exc:
+        raise fail(str(exc)) from None
+    if failed:
+        typer.echo(
+            f"{failed} row(s) failed; they are in {rejects_dir}/TABLE.rejects.json", err=True
+        )
+        raise typer.Exit(1)
+
+
+# --- export -------------------------------------------------------------------------------------
+@app.command("export")
+def export_command(
+    kind: str = typer.Argument(..., help="roles, records or connections"),
+    file: str = typer.Argument(..., help="where to write (replaced when complete)"),
+    format: str = typer.Option(None, "--format", help="csv or jsonl (default: from the suffix)"),
+) -> None:
+    """Write every role, record or connection in the loader's format, in id order (streamed):
+    `graphsvc load` reads it back into the same graph."""
+    import sys
+    from pathlib import Path
+    from typing import cast
+
+    from neo4j.exceptions import Neo4jError, ServiceUnavailable
+
+    from graphsvc import export
+
+    if kind not in ("roles", "records", "connections"):
+        raise fail("export roles, records or connections")
+    path = Path(file)
+    if format is not None and format not in ("csv", "jsonl"):
+        raise fail("--format must be csv or jsonl")
+    try:
+        fmt = cast(export.Format, format) if format else export.detect_format(path)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    if not path.parent.is_dir():
+        raise fail(f"no such directory: {path.parent}")
+    settings = get_settings()
+
+    def progress(rows: int) -> None:
+        if not sys.stderr.isatty() and rows % 100_000:
+            return
+        typer.echo(f"{kind}: {rows} rows", err=True)
+
+    async def run() -> int:
+        async with create_async_driver(settings) as driver:
+            return await export.export(
+                driver, settings.neo4j_database, cast(export.Kind, kind), path, fmt, progress
+            )
+
+    started = time.monotonic()
+    try:
+        rows = asyncio.run(run())
+    except (ServiceUnavailable, OSError) as exc:
+        raise fail(f"export failed ({exc}); {path} was not written") from None
+    except Neo4jError as exc:
+        raise fail(
+            f"Neo4j failed the export ({exc.code}: {exc.message}); {path} was not written"
+        ) from None
+    typer.echo(export.rate_line(kind, rows, time.monotonic() - started, path))

@@ -54,6 +54,20 @@ class Settings(BaseSettings):
     query_timeout: float = 10.0  # seconds a query may run before Neo4j cuts it off (then 503)
 
     _password_source: str = PrivateAttr(default="")
+    # `graphsvc sync dataverse`: the Entra ID app registration (client credentials) and limits.
+    dataverse_tenant_id: str = ""
+    dataverse_client_id: str = ""
+    dataverse_client_secret: SecretStr = SecretStr("")
+    dataverse_certificate_path: Path | None = None  # PEM: private key and certificate
+    dataverse_certificate_password: SecretStr = SecretStr("")
+    dataverse_authority_host: str = "https://login.microsoftonline.com"
+    # Microsoft's instance discovery / authority validation; off only for another authority.
+    dataverse_instance_discovery: bool = True
+    dataverse_ca_bundle: Path | None = None  # a private CA (proxy, test server); else the system's
+    dataverse_page_size: int = Field(default=5000, ge=1, le=5000)
+    dataverse_timeout: float = 60.0
+    dataverse_max_retries: int = 8  # throttled (429/503) or unreachable, per request
+    dataverse_max_wait: float = 900.0  # seconds of Retry-After honoured per run before giving up
 
     @model_validator(mode="after")
     def _derive_defaults(self) -> "Settings":

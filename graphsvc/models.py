@@ -328,3 +328,10 @@ class NetworkResponse(BaseModel):
     nodes: list[Record] = Field(description="the start first, then nearest first")
     edges: list[Hop] = Field(description="each connection between two nodes once")
     truncated: bool = Field(description="true when `limit` cut the nodes")
+
+
+class ConnectionPage(BaseModel):
+    items: list[Connection]
+    next_cursor: str | None = Field(
+        description="pass as `cursor` for the next page; null at the end"
+    )
