@@ -13,8 +13,11 @@ from typing import Any, LiteralString
 
 from neo4j import READ_ACCESS, AsyncDriver, Query
 from neo4j.exceptions import ClientError, ServiceUnavailable, SessionExpired
+from pydantic import TypeAdapter
 
-from graphsvc.errors import UnavailableError
+from graphsvc.errors import NotFoundError, UnavailableError
+from graphsvc.graph.rows import RECORD_KEYS, encode_cursor
+from graphsvc.models import RelatedRecordPage
 
 
 async def read(
@@ -44,3 +47,54 @@ async def read(
                 ) from None
             raise
     raise AssertionError("unreachable")
+
+
+def record_shape(props: dict[str, Any]) -> dict[str, Any]:
+    """A record's properties (timestamps as text) in the Record model's shape, to be validated
+    once with the whole answer rather than as a model per record."""
+    return {
+        "id": props["id"],
+        "type": props["type"],
+        "name": props["name"],
+        "attributes": {k: v for k, v in props.items() if k not in RECORD_KEYS},
+        "created_at": props["created_at"],
+        "updated_at": props["updated_at"],
+    }
+
+
+_RELATED_PAGE = TypeAdapter(RelatedRecordPage)
+
+
+def related_page(
+    row: dict[str, Any], record_id: str, role: str | None, limit: int
+) -> RelatedRecordPage:
+    """The answer of record_connections.cypher (asked for limit + 1 items) as one page."""
+    if not row["role_found"]:
+        raise NotFoundError(f"connection role '{role}' not found", field="role")
+    if not row["record_found"]:
+        raise NotFoundError(f"record '{record_id}' not found", field="id")
+    names = {r["id"]: r["name"] for r in row["roles"]}
+
+    def ref(role_id: str | None) -> dict[str, str] | None:
+        if role_id is None or role_id not in names:
+            return None
+        return {"id": role_id, "name": names[role_id]}
+
+    items = []
+    for cid, side, role1, role2, state, description, start, end, record in row["items"][:limit]:
+        related_role, own_role = (role2, role1) if side == 1 else (role1, role2)
+        items.append(
+            {
+                "connection_id": cid,
+                "record": record_shape(record),
+                "role": ref(related_role),
+                "own_role": ref(own_role),
+                "state": state,
+                "description": description or "",
+                "effective_start": start,
+                "effective_end": end,
+            }
+        )
+    more = len(row["items"]) > limit
+    next_cursor = encode_cursor(items[-1]["connection_id"]) if more else None
+    return _RELATED_PAGE.validate_python({"items": items, "next_cursor": next_cursor})

@@ -16,8 +16,7 @@ from pydantic import TypeAdapter
 
 from graphsvc import cypher
 from graphsvc.errors import InvalidError, NotFoundError
-from graphsvc.graph.reads import read
-from graphsvc.graph.rows import RECORD_KEYS
+from graphsvc.graph.reads import read, record_shape
 from graphsvc.models import ChainsResponse, NetworkResponse, PathsResponse, ReachResponse
 
 MAX_DEPTH = 10
@@ -69,18 +68,6 @@ def _check_found(keys: list[str] | None, found: list[Any] | None, field: str) ->
 
 def _filters(state: str, as_of: date | None) -> dict[str, Any]:
     return {"state": None if state == "any" else state, "as_of": as_of}
-
-
-def _record(props: dict[str, Any]) -> dict[str, Any]:
-    """A record's properties as the Record model's shape (validated once, with the response)."""
-    return {
-        "id": props["id"],
-        "type": props["type"],
-        "name": props["name"],
-        "attributes": {k: v for k, v in props.items() if k not in RECORD_KEYS},
-        "created_at": props["created_at"],
-        "updated_at": props["updated_at"],
-    }
 
 
 def _hop(from_id: str, to_id: str, edge: list[Any], roles: Roles) -> dict[str, Any]:
@@ -150,8 +137,8 @@ class Traversals:
         if row["start"] is None:
             raise NotFoundError(f"record '{record_id}' not found", field="id")
         roles = Roles(row["roles"])
-        start = _record(row["start"])
-        records = {start["id"]: start} | {r["id"]: _record(r) for r in row["records"] or []}
+        start = record_shape(row["start"])
+        records = {start["id"]: start} | {r["id"]: record_shape(r) for r in row["records"] or []}
         chains = [_path(raw, records, roles) for raw in (row["chains"] or [])]
         chains.sort(key=lambda p: (p["depth"], p["connections"]))
         return _CHAINS.validate_python({"chains": chains[:limit], "truncated": len(chains) > limit})
@@ -186,7 +173,7 @@ class Traversals:
             {
                 "per_depth": per_depth,
                 "total": sum(per_depth),
-                "upline": [_record(r) for r in row["upline"]],
+                "upline": [record_shape(r) for r in row["upline"]],
             }
         )
 
@@ -222,7 +209,7 @@ class Traversals:
                 edges[edge[0]] = edge
         return _NETWORK.validate_python(
             {
-                "nodes": [_record(r) for r in row["records"]],
+                "nodes": [record_shape(r) for r in row["records"]],
                 "edges": [
                     _hop(from_id, to_id, [cid, rel_type, side, role1, role2], known)
                     for cid, from_id, to_id, rel_type, side, role1, role2 in sorted(edges.values())
@@ -265,7 +252,7 @@ class Traversals:
                 field="to",
             )
         known = Roles(row["roles"])
-        records = {r["id"]: _record(r) for r in row["records"]}
+        records = {r["id"]: record_shape(r) for r in row["records"]}
         paths = sorted(
             (_path(raw, records, known) for raw in row["paths"]), key=lambda p: p["connections"]
         )
