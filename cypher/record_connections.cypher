@@ -21,28 +21,36 @@ OPTIONAL CALL (n, role_found, rel_type) {
   WITH n, rel_type WHERE n IS NOT NULL AND role_found
   CALL (n, rel_type) {
     MATCH (k:ConnectionKey)
+    USING INDEX k:ConnectionKey(record1_id, id)
     WHERE k.record1_id = $id AND k.id > $after
-    MATCH (m:Record {id: k.record2_id})
-    MATCH (n)-[e]->(m)
-    WHERE e.connection_id = k.id
-      AND (rel_type IS NULL OR type(e) = rel_type)
-      AND ($record_type IS NULL OR m.type = $record_type)
-      AND ($state IS NULL OR e.state = $state)
-      AND ($as_of IS NULL OR ((e.effective_start IS NULL OR e.effective_start <= $as_of)
-                              AND (e.effective_end IS NULL OR e.effective_end >= $as_of)))
+    CALL (n, k, rel_type) {
+      MATCH (m:Record {id: k.record2_id})
+      MATCH (n)-[e]->(m)
+      WHERE e.connection_id = k.id
+        AND (rel_type IS NULL OR type(e) = rel_type)
+        AND ($record_type IS NULL OR m.type = $record_type)
+        AND ($state IS NULL OR e.state = $state)
+        AND ($as_of IS NULL OR ((e.effective_start IS NULL OR e.effective_start <= $as_of)
+                                AND (e.effective_end IS NULL OR e.effective_end >= $as_of)))
+      RETURN e, m
+    }
     WITH k, e, m ORDER BY k.record1_id, k.id LIMIT $limit
     RETURN e, m
     UNION ALL
     MATCH (k:ConnectionKey)
+    USING INDEX k:ConnectionKey(record2_id, id)
     WHERE k.record2_id = $id AND k.id > $after
-    MATCH (m:Record {id: k.record1_id})
-    MATCH (n)-[e]->(m)
-    WHERE e.connection_id = k.id
-      AND (rel_type IS NULL OR type(e) = rel_type)
-      AND ($record_type IS NULL OR m.type = $record_type)
-      AND ($state IS NULL OR e.state = $state)
-      AND ($as_of IS NULL OR ((e.effective_start IS NULL OR e.effective_start <= $as_of)
-                              AND (e.effective_end IS NULL OR e.effective_end >= $as_of)))
+    CALL (n, k, rel_type) {
+      MATCH (m:Record {id: k.record1_id})
+      MATCH (n)-[e]->(m)
+      WHERE e.connection_id = k.id
+        AND (rel_type IS NULL OR type(e) = rel_type)
+        AND ($record_type IS NULL OR m.type = $record_type)
+        AND ($state IS NULL OR e.state = $state)
+        AND ($as_of IS NULL OR ((e.effective_start IS NULL OR e.effective_start <= $as_of)
+                                AND (e.effective_end IS NULL OR e.effective_end >= $as_of)))
+      RETURN e, m
+    }
     WITH k, e, m ORDER BY k.record2_id, k.id LIMIT $limit
     RETURN e, m
   }
