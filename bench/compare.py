@@ -43,7 +43,15 @@ import psycopg
 from neo4j import READ_ACCESS, AsyncDriver
 
 from bench import postgres
-from bench.common import machine, percentile, read_jsonl, starts
+from bench.common import (
+    RESULTS_DIR,
+    machine,
+    other_processes,
+    percentile,
+    provenance,
+    read_jsonl,
+    starts,
+)
 from graphsvc import cypher
 from graphsvc.config import get_settings
 from graphsvc.errors import NotFoundError
@@ -498,6 +506,11 @@ async def check_and_time(args: argparse.Namespace, report: dict[str, Any]) -> No
     pg = Pg(roles)
     neo = Neo(driver, settings.neo4j_database, roles)
     repo = Repo(driver, settings.neo4j_database, neo, settings.query_timeout)
+    memory, _, _ = await driver.execute_query(
+        "SHOW SETTINGS YIELD name, value WHERE name STARTS WITH 'server.memory' RETURN name, value",
+        database_=settings.neo4j_database,
+    )
+    report["neo4j_settings"] = {r["name"]: r["value"] for r in memory}
     ops = [
         op for op in operations(data, pg) if not args.only or any(o in op.name for o in args.only)
     ]
@@ -692,7 +705,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--only", nargs="*", help="only operations whose name contains one of these"
     )
-    parser.add_argument("--json", type=Path, help="also write the report here")
+    parser.add_argument(
+        "--json",
+        type=Path,
+        help="where the raw report goes (default bench/results/compare-<data dir>-<UTC time>.json)",
+    )
     args = parser.parse_args(argv)
     # A plain SIGTERM would skip the `finally` that stops the API server this run started.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -701,7 +718,13 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit("wrk is not installed: apt-get install -y wrk (or --api-workers '')")
 
     manifest = json.loads((args.data / "manifest.json").read_text())
+    stamp = time.strftime("%Y%m%dT%H%M", time.gmtime())
+    args.json = args.json or RESULTS_DIR / f"compare-{args.data.name}-{stamp}.json"
     report: dict[str, Any] = {
+        "kind": "compare",
+        "started_utc": stamp,
+        "command": " ".join(["python -m bench.compare", *(argv or sys.argv[1:])]),
+        **provenance(),
         "data": str(args.data),
         "records": manifest["records"],
         "connections": manifest["connections"],
@@ -723,9 +746,11 @@ def main(argv: list[str] | None = None) -> None:
         ) if _has_prewarm(conn) else None
     asyncio.run(check_and_time(args, report))
     report["load_after"] = uptime()
+    report["other_processes_after"] = other_processes()
     print(table(report))
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=1, default=str) + "\n")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=1, default=str) + "\n")
+    print(f"raw report: {args.json}", file=sys.stderr)
 
 
 def _has_prewarm(conn: psycopg.Connection[Any]) -> bool:
