@@ -675,10 +675,6 @@ def table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def uptime() -> str:
-    return Path("/proc/loadavg").read_text().split(" ", 3)[:3].__str__()
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("data", type=Path, help="a directory written by bench.generate")
@@ -729,7 +725,6 @@ def main(argv: list[str] | None = None) -> None:
         "records": manifest["records"],
         "connections": manifest["connections"],
         "machine": machine(),
-        "load_before": uptime(),
         "postgres": None,
         "neo4j_uri": get_settings().neo4j_uri,
     }
@@ -745,7 +740,7 @@ def main(argv: list[str] | None = None) -> None:
             "SELECT pg_prewarm(c.oid) FROM pg_class c WHERE c.relname IN ('records', 'connections', 'connections_from', 'connections_to', 'records_pkey')"
         ) if _has_prewarm(conn) else None
     asyncio.run(check_and_time(args, report))
-    report["load_after"] = uptime()
+    report["load_after"] = [round(x, 2) for x in os.getloadavg()]
     report["other_processes_after"] = other_processes()
     print(table(report))
     args.json.parent.mkdir(parents=True, exist_ok=True)

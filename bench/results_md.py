@@ -35,7 +35,7 @@ def newest(pattern: str) -> Path | None:
 
 def quiet(report: dict[str, Any]) -> bool:
     others = report.get("other_processes_before", {})
-    load = max(report.get("load_before", [99])[:1] + [_load(report.get("load_after"))])
+    load = max(_load(report.get("load_before")), _load(report.get("load_after")))
     return others.get("java", 99) <= 1 and load <= 1.5
 
 
