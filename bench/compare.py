@@ -57,7 +57,7 @@ from graphsvc.config import get_settings
 from graphsvc.errors import NotFoundError
 from graphsvc.graph.db import create_async_driver
 from graphsvc.graph.repository import Repository
-from graphsvc.graph.traversals import Traversals
+from graphsvc.graph.traversals import Traversals, reach_query
 
 CHAIN_LIMIT = 1000
 RELATED_LIMIT = 100
@@ -74,6 +74,7 @@ class Op:
     role: str | None  # a role id; None: every role
     depth: int
     cases: list[dict[str, str]]
+    state: str = "active"  # "any": no edge property filtered (reach runs APOC's search)
 
 
 @dataclass
@@ -115,6 +116,10 @@ def operations(data: Path, pg: "Pg") -> list[Op]:
             Op(f"reach all d{d}", "reach", None, d, [{"id": e} for e in employees])
             for d in (2, 3, 4)
         ),
+        *(
+            Op(f"reach all d{d} state=any", "reach", None, d, [{"id": e} for e in employees], "any")
+            for d in (2, 3)
+        ),
         Op(
             "network d2 cap 300",
             "network",
@@ -133,8 +138,18 @@ class Pg:
         self.reciprocal = {r["id"]: r["reciprocal_role_id"] for r in roles}
         self.sql = {
             name: postgres.sql(name)
-            for name in ("record", "related", "chains", "reach_bfs", "upline", "shortest")
+            for name in (
+                "record",
+                "related",
+                "chains",
+                "reach_bfs",
+                "reach_bfs_any",
+                "upline",
+                "shortest",
+            )
         }
+        # CREATE OR REPLACE: functions added since the data were loaded are there too.
+        self.conn.execute(postgres.sql("functions"))
 
     def supports(self, op: Op) -> bool:
         return op.kind != "network"  # nothing to compare with: no SQL for it
@@ -172,9 +187,8 @@ class Pg:
             chains, _records = q(self.sql["chains"], params).fetchone() or ([], [])
             return {tuple(path) for path, _conns in chains}
         if op.kind == "reach":
-            row = q(
-                self.sql["reach_bfs"], {"id": case["id"], "roles": roles, "max_depth": op.depth}
-            ).fetchone()
+            sql = self.sql["reach_bfs_any" if op.state == "any" else "reach_bfs"]
+            row = q(sql, {"id": case["id"], "roles": roles, "max_depth": op.depth}).fetchone()
             upline: list[str] = []
             if op.role:
                 up = q(
@@ -229,8 +243,11 @@ class Neo:
             rows = await self._query(with_depth("traversal_chains", op.depth), params)
             return {tuple(c["records"]) for c in rows[0]["chains"] or []}
         if op.kind == "reach":
-            params = {"id": case["id"], "role": op.role, "max_depth": op.depth, **state}
-            rows = await self._query(cypher.load("traversal_reach"), params)
+            params = {"id": case["id"], "role": op.role, "max_depth": op.depth}
+            name = reach_query(op.state, None)
+            if name == "traversal_reach":
+                params |= {"state": None if op.state == "any" else op.state, "as_of": None}
+            rows = await self._query(cypher.load(name), params)
             per_depth = list(rows[0]["per_depth"])
             while per_depth and per_depth[-1] == 0:
                 per_depth.pop()
@@ -281,7 +298,9 @@ class Repo:
             )
             return {tuple(r.id for r in c.records) for c in chains.chains}
         if op.kind == "reach":
-            reach = await self.traversals.reach(case["id"], op.role, max_depth=op.depth)
+            reach = await self.traversals.reach(
+                case["id"], op.role, max_depth=op.depth, state=op.state
+            )
             return (reach.per_depth, [r.id for r in reach.upline])
         roles = [self.neo.names[op.role]] if op.role else None
         try:
@@ -306,6 +325,8 @@ def api_path(op: Op, case: dict[str, str], neo: Neo) -> str:
         return f"/records/{case['id']}/chains?{urlencode(query)}"
     if op.kind == "reach":
         query = {"max_depth": op.depth, **({"role": op.role} if op.role else {})}
+        if op.state != "active":
+            query["state"] = op.state
         return f"/records/{case['id']}/reach?{urlencode(query)}"
     query = {"from": case["from"], "to": case["to"], "max_depth": op.depth}
     if op.role:

@@ -18,6 +18,8 @@ from bench.common import RESULTS_DIR
 from bench.compare import table
 
 OUT = Path(__file__).resolve().parent / "RESULTS.md"
+# The 1M report from before issue 13 (same script, older operations): the throughput baseline.
+BASELINE = RESULTS_DIR / "compare-1m.json"
 SMALL = (
     "record read",
     "related friend",
@@ -110,6 +112,24 @@ def verdicts(report: dict[str, Any], imp: dict[str, Any] | None) -> list[tuple[s
             yes(None if not worst else not over),
         )
     )
+    before = BASELINE.exists() and {
+        e["op"]: e for e in json.loads(BASELINE.read_text())["operations"]
+    }
+    for now_op, then_op in (
+        ("related referral", "related referral"),
+        ("hub page: employees", "related employee"),
+    ):
+        now_qps = (ops.get(now_op) or {}).get("api_w1_c8", {}).get("qps")
+        then_qps = (before or {}).get(then_op, {}).get("api_w1_c8", {}).get("qps")
+        ratio = round(now_qps / then_qps, 1) if now_qps and then_qps else None
+        rows.append(
+            (
+                f"{now_op}: API qps with 8 connections, 1 worker >= 5x before issue 13",
+                f"{now_qps} qps vs {then_qps} in `{BASELINE.name}` ({ratio}x; that run: shared "
+                "machine, load average 3.7-7.5)",
+                yes(None if ratio is None else ratio >= 5),
+            )
+        )
     if imp:
         ratio, rss = imp.get("end_to_end_over_admin"), imp.get("peak_rss_mb_graphsvc")
         rows.append(

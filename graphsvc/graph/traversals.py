@@ -7,11 +7,13 @@ since each connection has an edge at both ends. Reach and network are breadth-fi
 whose depth is a parameter; chains and shortest paths need a literal hop bound (`_with_max_depth`).
 """
 
+import logging
 from datetime import date
 from functools import cache
 from typing import Any, LiteralString
 
 from neo4j import AsyncDriver
+from neo4j.exceptions import ClientError
 from pydantic import TypeAdapter
 
 from graphsvc import cypher
@@ -28,6 +30,7 @@ from graphsvc.models import (
     TraversalPath,
 )
 
+log = logging.getLogger("graphsvc")
 MAX_DEPTH = 10
 _DEPTH_MARK = "/*max_depth*/10"
 # The records of an answer (the only values parsed: timestamps arrive as text) are validated once
@@ -70,6 +73,15 @@ class Roles:
 
     def ref(self, role_id: str | None) -> RoleRef | None:
         return self.refs.get(role_id) if role_id else None
+
+
+def reach_query(state: str, as_of: date | None) -> str:
+    """Which query answers a reach: APOC's breadth-first search inside the engine when no edge
+    property is filtered (its expanders filter by type only), else the Cypher search."""
+    return "traversal_reach_apoc" if state == "any" and as_of is None else "traversal_reach"
+
+
+_apoc_missing = False  # set once a query found no APOC procedure in this Neo4j
 
 
 def _check_found(keys: list[str] | None, found: list[Any] | None, field: str) -> None:
@@ -167,13 +179,7 @@ class Traversals:
         """Distinct records first reached at each depth, and the upline through the reciprocal."""
         if not 1 <= max_depth <= MAX_DEPTH:
             raise InvalidError(f"max_depth must be 1..{MAX_DEPTH}", field="max_depth")
-        row = await self._run(
-            cypher.load("traversal_reach"),
-            id=record_id,
-            role=role,
-            max_depth=max_depth,
-            **_filters(state, as_of),
-        )
+        row = await self._reach_row(record_id, role, max_depth, state, as_of)
         if not row["role_found"]:
             raise NotFoundError(f"connection role '{role}' not found", field="role")
         if not row["record_found"]:
@@ -186,6 +192,23 @@ class Traversals:
             total=sum(per_depth),
             upline=list(_records(row["upline"]).values()),
         )
+
+    async def _reach_row(
+        self, record_id: str, role: str | None, max_depth: int, state: str, as_of: date | None
+    ) -> dict[str, Any]:
+        global _apoc_missing
+        params = {"id": record_id, "role": role, "max_depth": max_depth}
+        if reach_query(state, as_of) == "traversal_reach_apoc" and not _apoc_missing:
+            try:
+                return await self._run(cypher.load("traversal_reach_apoc"), **params)
+            except ClientError as exc:
+                if "ProcedureNotFound" not in (exc.code or ""):
+                    raise
+                # A Neo4j without APOC Core (installed by `graphsvc neo4j start`, compose and
+                # the tests): the Cypher search gives the same answer, slower.
+                log.warning("APOC Core is not installed in Neo4j; reach runs in Cypher")
+                _apoc_missing = True
+        return await self._run(cypher.load("traversal_reach"), **params, **_filters(state, as_of))
 
     async def network(
         self,
