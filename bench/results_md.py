@@ -50,7 +50,7 @@ def _load(value: Any) -> float:
 def p50(entry: dict[str, Any] | None, layer: str) -> float | None:
     if not entry or not entry.get(layer):
         return None
-    return float(entry[layer]["p50_ms"])
+    return round(float(entry[layer]["p50_ms"]), 2)
 
 
 def verdicts(report: dict[str, Any], imp: dict[str, Any] | None) -> list[tuple[str, str, str]]:
@@ -166,7 +166,9 @@ def render(compare: Path, imp_path: Path | None) -> str:
         f"- Machine: {report['machine']}; load average before {report.get('load_before')}, after "
         f"{report.get('load_after')}; other processes before {report.get('other_processes_before')}, "
         f"after {report.get('other_processes_after')}.",
-        f"- Neo4j: {report.get('neo4j_uri')}, {report.get('neo4j_settings')}; PostgreSQL: "
+        f"- Neo4j: {report.get('neo4j_uri')}, heap "
+        f"{report.get('neo4j_settings', {}).get('server.memory.heap.max_size')}, page cache "
+        f"{report.get('neo4j_settings', {}).get('server.memory.pagecache.size')}; PostgreSQL: "
         f"{report.get('postgres')}.",
         f"- Data: `{report['data']}`, {report['records']:,} records, {report['connections']:,} "
         "connections. Every layer's answer was checked against PostgreSQL's (the driver's for "
