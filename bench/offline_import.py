@@ -4,7 +4,7 @@
         python -m bench.offline_import bench/data/1m
 
 REPLACES the database of the local instance that the environment names (`--overwrite`): it
-runs `graphsvc neo4j import --overwrite` as a user does (process start, validation, conversion,
+stops that instance if it runs, then runs `graphsvc neo4j import --overwrite` as a user does (process start, validation, conversion,
 neo4j-admin, server start, schema, roles), samples the resident memory of the graphsvc process
 and, separately, of its neo4j-admin JVM every 0.2 s, then checks the answer (`bench.load.verify`:
 the manifest's counts and a sample of connections read back) and writes a raw report into
@@ -25,6 +25,8 @@ from typing import Any
 
 from bench.common import RESULTS_DIR, driver, other_processes, provenance
 from bench.load import verify
+from graphsvc.config import get_settings
+from graphsvc.neo4j_local import LocalNeo4j
 
 SUMMARY = re.compile(
     r"in ([\d.]+) s: convert ([\d.]+) s, neo4j-admin ([\d.]+) s, start \+ schema \+ roles ([\d.]+) s"
@@ -110,6 +112,7 @@ def main(argv: list[str] | None = None) -> None:
         **provenance(),
         "data": str(args.data),
     }
+    LocalNeo4j(get_settings()).stop()  # the import needs it stopped; it starts it again
     report |= run(args.data)
     with driver() as drv:
         report["problems"] = verify(drv, args.data)
