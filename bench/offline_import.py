@@ -44,11 +44,13 @@ def _rss_mb(pid: int) -> float:
 
 
 def _children(pid: int) -> list[int]:
+    """Every descendant (neo4j-admin's launcher JVM starts the importing JVM as its child)."""
     try:
         text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
     except OSError:
         return []
-    return [int(p) for p in text.split()]
+    direct = [int(p) for p in text.split()]
+    return direct + [d for c in direct for d in _children(c)]
 
 
 def run(data: Path) -> dict[str, Any]:
