@@ -5,6 +5,7 @@ import os
 import platform
 import re
 import statistics
+import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ from graphsvc.config import Settings, get_settings
 from graphsvc.graph.db import create_driver
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+# Raw reports of the runs behind bench/RESULTS.md (committed; bench/results_md.py reads them).
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
 def driver(settings: Settings | None = None) -> Driver:
@@ -70,3 +73,44 @@ def machine() -> dict[str, Any]:
         "memory_gib": round(mem_kb / 2**20, 1),
         "python": platform.python_version(),
     }
+
+
+def provenance() -> dict[str, Any]:
+    """What produced a report: the commit (and whether the tree had changes), the machine, the
+    load average and what else was running (a quiet machine: one JVM, one PostgreSQL)."""
+    root = Path(__file__).resolve().parent.parent
+
+    def git(*args: str) -> str:
+        out = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+        return out.stdout.strip()
+
+    return {
+        "commit": git("rev-parse", "HEAD"),
+        "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+        "machine": machine(),
+        "load_before": [round(x, 2) for x in os.getloadavg()],
+        "other_processes_before": other_processes(),
+    }
+
+
+def other_processes() -> dict[str, int]:
+    """How many JVMs (Neo4j instances, neo4j-admin) and PostgreSQL servers run on the machine:
+    one Neo4j and one PostgreSQL (this bench's) on a quiet machine."""
+    counts = {"java": 0, "postgres": 0}
+    for stat in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            name = stat.read_text().strip()
+        except OSError:
+            continue
+        if name == "java":
+            counts["java"] += 1
+        elif name == "postgres" and " -D " in _cmdline(stat.parent):
+            counts["postgres"] += 1
+    return counts
+
+
+def _cmdline(proc: Path) -> str:
+    try:
+        return (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""

@@ -10,8 +10,8 @@ PostgreSQL, through the driver, the repository and the HTTP API for a sample of 
 then times each operation per layer, the layers interleaved case by case:
 
 - `pg`: the SQL in bench/sql through psycopg (one connection, prepared statements),
-- `driver`: the service's Cypher file through the async driver (`execute_query`, READ routing),
-- `driver_lean` (1-hop only): the SQL's columns as one wide row (bench_pg_compare_related),
+- `driver`: the service's Cypher file through the raw async driver as the service sends it (one
+  auto-commit query in a READ session),
 - `repo`: the repository call the API route makes,
 - `api`: `GET` on `graphsvc serve` (1 worker) over one keep-alive connection;
 
@@ -40,17 +40,25 @@ from urllib.parse import urlencode
 
 import httpx
 import psycopg
-from neo4j import AsyncDriver, RoutingControl
+from neo4j import READ_ACCESS, AsyncDriver
 
 from bench import postgres
-from bench.common import machine, percentile, read_jsonl, relationship_type, starts
+from bench.common import (
+    RESULTS_DIR,
+    machine,
+    other_processes,
+    percentile,
+    provenance,
+    read_jsonl,
+    starts,
+)
 from graphsvc import cypher
 from graphsvc.config import get_settings
 from graphsvc.errors import NotFoundError
 from graphsvc.graph.db import create_async_driver
 from graphsvc.graph.handle import Graph
 from graphsvc.graph.repository import Repository
-from graphsvc.graph.traversals import Traversals
+from graphsvc.graph.traversals import Traversals, reach_query
 
 CHAIN_LIMIT = 1000
 RELATED_LIMIT = 100
@@ -67,6 +75,7 @@ class Op:
     role: str | None  # a role id; None: every role
     depth: int
     cases: list[dict[str, str]]
+    state: str = "active"  # "any": no edge property filtered (reach runs APOC's search)
 
 
 @dataclass
@@ -83,22 +92,42 @@ class Timing:
         }
 
 
-def operations(data: Path) -> list[Op]:
+def operations(data: Path, pg: "Pg") -> list[Op]:
+    """The issue's table (small calls, the hub page, reach from hub employees, network) and the
+    earlier traversal cases, each with its start records from starts.json."""
     s = starts(data)
     roots, employees, rnd = s["referral_roots"], s["big_account_employees"], s["random"]
+    contacts = [i for i in rnd if i.startswith("c")]
     pairs = [{"from": a, "to": b} for a, b in zip(rnd, rnd[1:] + employees[:1], strict=True)]
     pairs += [{"from": e, "to": r} for e, r in zip(employees[:10], rnd[::-1], strict=False)]
     ids = [{"id": i} for i in roots]
+    small = [{"id": i} for i in pg.small_trees()]
     return [
+        Op("record read", "record", None, 0, [{"id": i} for i in rnd]),
+        Op("related friend", "related", "friend", 1, [{"id": i} for i in contacts]),
         Op("related referral", "related", "referral", 1, ids),
-        Op("related employee", "related", "employee", 1, [{"id": a} for a in s["big_accounts"]]),
+        Op("hub page: employees", "related", "employee", 1, [{"id": a} for a in s["big_accounts"]]),
+        *(Op(f"reach referral d{d} small", "reach", "referral", d, small) for d in (2, 6)),
+        Op("chains d6 small", "chains", "referral", 6, small),
+        Op("shortest friend d6", "shortest", "friend", 6, pg.friend_pairs()),
         *(Op(f"chains d{d}", "chains", "referral", d, ids) for d in (2, 4, 6)),
-        *(
-            Op(f"reach all d{d}", "reach", None, d, [{"id": e} for e in employees])
-            for d in (3, 4, 6)
-        ),
         Op("reach referral d6", "reach", "referral", 6, ids),
         Op("shortest d6", "shortest", None, 6, pairs),
+        *(
+            Op(f"reach all d{d}", "reach", None, d, [{"id": e} for e in employees])
+            for d in (2, 3, 4)
+        ),
+        *(
+            Op(f"reach all d{d} state=any", "reach", None, d, [{"id": e} for e in employees], "any")
+            for d in (2, 3)
+        ),
+        Op(
+            "network d2 cap 300",
+            "network",
+            None,
+            2,
+            [{"id": i} for i in employees[:10] + roots[:10]],
+        ),
     ]
 
 
@@ -110,8 +139,29 @@ class Pg:
         self.reciprocal = {r["id"]: r["reciprocal_role_id"] for r in roles}
         self.sql = {
             name: postgres.sql(name)
-            for name in ("related", "chains", "reach_bfs", "upline", "shortest")
+            for name in (
+                "record",
+                "related",
+                "chains",
+                "reach_bfs",
+                "reach_bfs_any",
+                "upline",
+                "shortest",
+            )
         }
+        # CREATE OR REPLACE: functions added since the data were loaded are there too.
+        self.conn.execute(postgres.sql("functions"))
+
+    def supports(self, op: Op) -> bool:
+        return op.kind != "network"  # nothing to compare with: no SQL for it
+
+    def small_trees(self) -> list[str]:
+        return [r[0] for r in self.conn.execute(postgres.sql("small_trees")).fetchall()]
+
+    def friend_pairs(self) -> list[dict[str, str]]:
+        """20 (contact, a record three Friend hops away) pairs."""
+        rows = self.conn.execute(postgres.sql("friend_pairs")).fetchall()
+        return [{"from": a, "to": b} for a, b in rows]
 
     async def arun(self, op: Op, case: dict[str, str]) -> Result:
         return self.run(op, case)
@@ -119,6 +169,9 @@ class Pg:
     def run(self, op: Op, case: dict[str, str], limit: int = CHAIN_LIMIT) -> Result:
         roles = [op.role] if op.role else self.all_roles
         q = self.conn.execute
+        if op.kind == "record":
+            row = q(self.sql["record"], {"id": case["id"]}).fetchone()
+            return row[0] if row else None
         if op.kind == "related":
             rows = q(
                 self.sql["related"], {"id": case["id"], "role": op.role, "limit": RELATED_LIMIT}
@@ -135,9 +188,8 @@ class Pg:
             chains, _records = q(self.sql["chains"], params).fetchone() or ([], [])
             return {tuple(path) for path, _conns in chains}
         if op.kind == "reach":
-            row = q(
-                self.sql["reach_bfs"], {"id": case["id"], "roles": roles, "max_depth": op.depth}
-            ).fetchone()
+            sql = self.sql["reach_bfs_any" if op.state == "any" else "reach_bfs"]
+            row = q(sql, {"id": case["id"], "roles": roles, "max_depth": op.depth}).fetchone()
             upline: list[str] = []
             if op.role:
                 up = q(
@@ -156,71 +208,64 @@ def with_depth(name: str, depth: int) -> str:
 
 
 class Neo:
+    """The service's own Cypher files through the raw async driver, as the service sends them:
+    one auto-commit query in a READ session (one round trip)."""
+
     def __init__(self, driver: AsyncDriver, database: str, roles: list[dict[str, Any]]) -> None:
         self.driver = driver
         self.database = database
-        self.types = {r["id"]: relationship_type(r["name"]) for r in roles}
         self.names = {r["id"]: r["name"] for r in roles}
-        self.reciprocal = {r["id"]: r["reciprocal_role_id"] for r in roles}
 
     async def _query(self, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        records, _, _ = await self.driver.execute_query(
-            query,
-            params,
-            database_=self.database,
-            routing_=RoutingControl.READ,
-        )
-        return [dict(r) for r in records]  # not .data(): that walks every value in Python
+        async with self.driver.session(
+            database=self.database, default_access_mode=READ_ACCESS
+        ) as s:
+            result = await s.run(query, params)  # type: ignore[arg-type]
+            return [dict(r) async for r in result]  # not .data(): that walks every value
 
     async def run(self, op: Op, case: dict[str, str], limit: int = CHAIN_LIMIT) -> Result:
         state: dict[str, Any] = {"state": "active", "as_of": None}
+        if op.kind == "record":
+            rows = await self._query(cypher.load("record_get"), {"id": case["id"]})
+            return rows[0]["record"]["id"] if rows else None
         if op.kind == "related":
             params = {
                 "id": case["id"],
-                "relationship_type": self.types[op.role or ""],
+                "role": op.role,
                 "record_type": None,
                 "after": "",
                 "limit": RELATED_LIMIT + 1,
                 **state,
             }
             rows = await self._query(cypher.load("record_connections"), params)
-            return [(r["edge"]["connection_id"], r["record"]["id"]) for r in rows[:RELATED_LIMIT]]
+            return [(i[0], i[8]["id"]) for i in rows[0]["items"][:RELATED_LIMIT]]
         if op.kind == "chains":
-            params = {
-                "id": case["id"],
-                "type": self.types[op.role or ""],
-                "min_depth": 1,
-                "limit": limit,
-                **state,
-            }
+            params = {"id": case["id"], "role": op.role, "min_depth": 1, "limit": limit, **state}
             rows = await self._query(with_depth("traversal_chains", op.depth), params)
             return {tuple(c["records"]) for c in rows[0]["chains"] or []}
         if op.kind == "reach":
-            params = {
-                "id": case["id"],
-                "types": [self.types[op.role]] if op.role else None,
-                "upline_type": self.types[self.reciprocal[op.role]] if op.role else None,
-                **state,
-            }
-            rows = await self._query(
-                cypher.load("traversal_reach"), {**params, "max_depth": op.depth}
-            )
+            params = {"id": case["id"], "role": op.role, "max_depth": op.depth}
+            name = reach_query(op.state, None)
+            if name == "traversal_reach":
+                params |= {"state": None if op.state == "any" else op.state, "as_of": None}
+            rows = await self._query(cypher.load(name), params)
             per_depth = list(rows[0]["per_depth"])
             while per_depth and per_depth[-1] == 0:
                 per_depth.pop()
             return (per_depth, [r["id"] for r in rows[0]["upline"]])
-        params = {"from": case["from"], "to": case["to"], "types": None, "limit": 1, **state}
+        if op.kind == "network":
+            params = {"id": case["id"], "roles": None, "max_depth": op.depth, "limit": 300}
+            row = (await self._query(cypher.load("traversal_network"), {**params, **state}))[0]
+            return network_result([r["id"] for r in row["records"]], [e[0] for e in row["edges"]])
+        roles = [op.role] if op.role else None
+        params = {"from": case["from"], "to": case["to"], "roles": roles, "limit": 1, **state}
         rows = await self._query(with_depth("traversal_shortest", op.depth), params)
         paths = rows[0]["paths"]
         return len(paths[0]["records"]) - 1 if paths else None
 
-    async def run_lean(self, op: Op, case: dict[str, str]) -> Result:
-        """1-hop as one wide row with the SQL's columns (cypher/bench_pg_compare_related)."""
-        params = {"id": case["id"], "relationship_type": self.types[op.role or ""]}
-        rows = await self._query(
-            cypher.load("bench_pg_compare_related"), {**params, "limit": RELATED_LIMIT}
-        )
-        return [(r[0], r[6]) for r in rows[0]["rows"]]
+
+def network_result(nodes: list[str], connections: list[str]) -> Result:
+    return (len(nodes), tuple(sorted(nodes)), tuple(sorted(set(connections))))
 
 
 class Repo:
@@ -235,6 +280,14 @@ class Repo:
         return True
 
     async def run(self, op: Op, case: dict[str, str]) -> Result:
+        if op.kind == "record":
+            try:
+                return (await self.repo.get_record(case["id"])).id
+            except NotFoundError:
+                return None
+        if op.kind == "network":
+            net = await self.traversals.network(case["id"], depth=op.depth, limit=300)
+            return network_result([n.id for n in net.nodes], [e.connection_id for e in net.edges])
         if op.kind == "related":
             page = await self.repo.record_connections(
                 case["id"], self.neo.names[op.role or ""], None, "active", None, RELATED_LIMIT, None
@@ -246,16 +299,25 @@ class Repo:
             )
             return {tuple(r.id for r in c.records) for c in chains.chains}
         if op.kind == "reach":
-            reach = await self.traversals.reach(case["id"], op.role, max_depth=op.depth)
+            reach = await self.traversals.reach(
+                case["id"], op.role, max_depth=op.depth, state=op.state
+            )
             return (reach.per_depth, [r.id for r in reach.upline])
+        roles = [self.neo.names[op.role]] if op.role else None
         try:
-            paths = await self.traversals.shortest(case["from"], case["to"], max_depth=op.depth)
+            paths = await self.traversals.shortest(
+                case["from"], case["to"], roles, max_depth=op.depth
+            )
         except NotFoundError:
             return None
         return paths.paths[0].depth
 
 
 def api_path(op: Op, case: dict[str, str], neo: Neo) -> str:
+    if op.kind == "record":
+        return f"/records/{case['id']}"
+    if op.kind == "network":
+        return f"/records/{case['id']}/network?{urlencode({'depth': op.depth, 'limit': 300})}"
     if op.kind == "related":
         query = {"role": op.role, "limit": RELATED_LIMIT}
         return f"/records/{case['id']}/connections?{urlencode(query)}"
@@ -264,12 +326,22 @@ def api_path(op: Op, case: dict[str, str], neo: Neo) -> str:
         return f"/records/{case['id']}/chains?{urlencode(query)}"
     if op.kind == "reach":
         query = {"max_depth": op.depth, **({"role": op.role} if op.role else {})}
+        if op.state != "active":
+            query["state"] = op.state
         return f"/records/{case['id']}/reach?{urlencode(query)}"
     query = {"from": case["from"], "to": case["to"], "max_depth": op.depth}
+    if op.role:
+        query["roles"] = op.role
     return f"/paths/shortest?{urlencode(query)}"
 
 
 def api_result(op: Op, status: int, body: dict[str, Any]) -> Result:
+    if op.kind == "record":
+        return body["id"] if status == 200 else None
+    if op.kind == "network":
+        return network_result(
+            [n["id"] for n in body["nodes"]], [e["connection_id"] for e in body["edges"]]
+        )
     if op.kind == "related":
         return [(i["connection_id"], i["record"]["id"]) for i in body["items"]]
     if op.kind == "chains":
@@ -452,7 +524,14 @@ async def check_and_time(args: argparse.Namespace, report: dict[str, Any]) -> No
     pg = Pg(roles)
     neo = Neo(driver, settings.neo4j_database, roles)
     repo = Repo(driver, settings.neo4j_database, neo, settings.query_timeout)
-    ops = [op for op in operations(data) if not args.only or any(o in op.name for o in args.only)]
+    memory, _, _ = await driver.execute_query(
+        "SHOW SETTINGS YIELD name, value WHERE name STARTS WITH 'server.memory' RETURN name, value",
+        database_=settings.neo4j_database,
+    )
+    report["neo4j_settings"] = {r["name"]: r["value"] for r in memory}
+    ops = [
+        op for op in operations(data, pg) if not args.only or any(o in op.name for o in args.only)
+    ]
     results: list[dict[str, Any]] = report.setdefault("operations", [])
     plans: list[tuple[Op, list[dict[str, str]]]] = []
     api = Api(1).__enter__() if args.api_workers else None
@@ -461,12 +540,16 @@ async def check_and_time(args: argparse.Namespace, report: dict[str, Any]) -> No
         for op in ops:
             entry: dict[str, Any] = {"op": op.name, "mismatches": []}
             results.append(entry)
-            layers = {"pg": pg.arun, **neo4j_layers(op, neo, repo)}
+            layers: dict[str, Run] = {"pg": pg.arun} if pg.supports(op) else {}
+            layers |= neo4j_layers(op, neo, repo)
             if client:
                 layers["api"] = client.run
-            # Check (and warm up): PostgreSQL's full answer against every other layer, for the
-            # start records that fit twice the budget (at least 3).
-            pg_ms: list[float] = []
+            # The reference answer: PostgreSQL's, or the driver's where there is no SQL (network).
+            reference: Run = pg.arun if pg.supports(op) else neo.run
+            ref_name = "pg" if pg.supports(op) else "driver"
+            # Check (and warm up): the reference's full answer against every other layer, for
+            # the start records that fit twice the budget (at least 3).
+            ref_ms: list[float] = []
             neo_ms: list[float] = []
             sizes: list[Any] = []
             checked: list[dict[str, str]] = []
@@ -475,11 +558,11 @@ async def check_and_time(args: argparse.Namespace, report: dict[str, Any]) -> No
                 if len(checked) >= 3 and time.perf_counter() - started > 2 * args.budget:
                     break
                 t0 = time.perf_counter()
-                expected = pg.run(op, case)
-                pg_ms.append((time.perf_counter() - t0) * 1000)
+                expected = await reference(op, case)
+                ref_ms.append((time.perf_counter() - t0) * 1000)
                 full = pg.run(op, case, limit=10**7) if op.kind == "chains" else None
                 for layer, call in layers.items():
-                    if layer == "pg":
+                    if layer == ref_name:
                         continue
                     t0 = time.perf_counter()
                     got = await call(op, case)
@@ -487,14 +570,19 @@ async def check_and_time(args: argparse.Namespace, report: dict[str, Any]) -> No
                         neo_ms.append((time.perf_counter() - t0) * 1000)
                     if not same(op, expected, got, full):
                         entry["mismatches"].append(
-                            {"layer": layer, "case": case, "pg": _show(expected), layer: _show(got)}
+                            {
+                                "layer": layer,
+                                "case": case,
+                                ref_name: _show(expected),
+                                layer: _show(got),
+                            }
                         )
                 checked.append(case)
                 sizes.append(_size(expected))
             entry["checked"] = len(checked)
             entry["result_size"] = sorted(sizes, key=lambda x: (x is None, x))[len(sizes) // 2]
             # As many cases as fit the budget at the slower of PostgreSQL's and the driver's pace.
-            per_case = max(statistics.median(pg_ms), statistics.median(neo_ms)) / 1000
+            per_case = max(statistics.median(ref_ms), statistics.median(neo_ms or ref_ms)) / 1000
             n = max(3, min(len(checked), int(args.budget / max(per_case, 1e-6))))
             cases = checked[:n]
             rounds = max(1, min(args.rounds, int(args.budget / max(per_case * n, 1e-6))))
@@ -519,8 +607,6 @@ async def check_and_time(args: argparse.Namespace, report: dict[str, Any]) -> No
 
 def neo4j_layers(op: Op, neo: "Neo", repo: "Repo") -> dict[str, Run]:
     layers: dict[str, Run] = {"driver": neo.run}
-    if op.kind == "related":
-        layers["driver_lean"] = neo.run_lean
     if repo.supports(op):
         layers["repo"] = repo.run
     return layers
@@ -561,7 +647,10 @@ def _size(result: Result) -> Any:
     ):
         return len(result)
     if isinstance(result, tuple):
-        return sum(result[0])
+        # network: (records, ids, connections); reach: (per depth, upline)
+        return result[0] if isinstance(result[0], int) else sum(result[0])
+    if isinstance(result, str):
+        return 1  # one record
     return result
 
 
@@ -578,10 +667,10 @@ def ratios(entry: dict[str, Any]) -> dict[str, float]:
 def table(report: dict[str, Any]) -> str:
     """The markdown table of one run: p50/p95 ms per layer, throughput, RSS and the ratios."""
     head = (
-        "| operation | size | PG | driver | lean driver | repo | API | API qps c8 (1 / 2 workers) "
+        "| operation | size | PG | driver | repo | API | API qps c8 (1 / 2 workers) "
         "| RSS MB/worker | API÷PG | driver÷PG | API÷driver |"
     )
-    lines = [head, "|" + "---|" * 12]
+    lines = [head, "|" + "---|" * 11]
 
     def pp(e: dict[str, Any], k: str) -> str:
         v = e.get(k)
@@ -595,17 +684,13 @@ def table(report: dict[str, Any]) -> str:
         cells = [
             f"{e['op']}{flag}",
             "-" if e.get("result_size") is None else str(e["result_size"]),
-            *(pp(e, k) for k in ("pg", "driver", "driver_lean", "repo", "api")),
+            *(pp(e, k) for k in ("pg", "driver", "repo", "api")),
             c8,
             str(rss or "-"),
             *(str(r.get(k, "-")) for k in ("api/pg", "driver/pg", "api/driver")),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
-
-
-def uptime() -> str:
-    return Path("/proc/loadavg").read_text().split(" ", 3)[:3].__str__()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -634,7 +719,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--only", nargs="*", help="only operations whose name contains one of these"
     )
-    parser.add_argument("--json", type=Path, help="also write the report here")
+    parser.add_argument(
+        "--json",
+        type=Path,
+        help="where the raw report goes (default bench/results/compare-<data dir>-<UTC time>.json)",
+    )
     args = parser.parse_args(argv)
     # A plain SIGTERM would skip the `finally` that stops the API server this run started.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -643,12 +732,17 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit("wrk is not installed: apt-get install -y wrk (or --api-workers '')")
 
     manifest = json.loads((args.data / "manifest.json").read_text())
+    stamp = time.strftime("%Y%m%dT%H%M", time.gmtime())
+    args.json = args.json or RESULTS_DIR / f"compare-{args.data.name}-{stamp}.json"
     report: dict[str, Any] = {
+        "kind": "compare",
+        "started_utc": stamp,
+        "command": " ".join(["python -m bench.compare", *(argv or sys.argv[1:])]),
+        **provenance(),
         "data": str(args.data),
         "records": manifest["records"],
         "connections": manifest["connections"],
         "machine": machine(),
-        "load_before": uptime(),
         "postgres": None,
         "neo4j_uri": get_settings().neo4j_uri,
     }
@@ -664,10 +758,12 @@ def main(argv: list[str] | None = None) -> None:
             "SELECT pg_prewarm(c.oid) FROM pg_class c WHERE c.relname IN ('records', 'connections', 'connections_from', 'connections_to', 'records_pkey')"
         ) if _has_prewarm(conn) else None
     asyncio.run(check_and_time(args, report))
-    report["load_after"] = uptime()
+    report["load_after"] = [round(x, 2) for x in os.getloadavg()]
+    report["other_processes_after"] = other_processes()
     print(table(report))
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=1, default=str) + "\n")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=1, default=str) + "\n")
+    print(f"raw report: {args.json}", file=sys.stderr)
 
 
 def _has_prewarm(conn: psycopg.Connection[Any]) -> bool:

@@ -9,9 +9,16 @@ Per run, into an emptied database (the Neo4j in the environment: NEO4J_URI, NEO4
    parse, validation, upserts), with the loader's peak RSS and Neo4j's CPU time;
 3. the same three commands again: the idempotent re-load (every row `unchanged`).
 Prints a table (edges/s counts both edges of a connection) and the loader/baseline ratio.
+
+Before a load's time counts, its answer is checked (`verify`): the graph holds exactly the
+manifest's records, connections and 2 edges per connection, and a sample of connections (every
+997th row) reads back through `cypher/connection_get.cypher` with the file's records, roles,
+state, description and dates; the loader must report every row created (first load) and every
+row unchanged (the re-load), none failed. A failed check is in the report and exits 1.
 """
 
 import argparse
+import csv
 import json
 import os
 import re
@@ -26,7 +33,10 @@ from bench.bulk_baseline import apply_schema, cpu_seconds, neo4j_pid, wipe
 from bench.bulk_baseline import load as baseline_load
 from bench.common import driver as make_driver
 from bench.common import machine
+from graphsvc import cypher
 from graphsvc.config import get_settings
+
+SAMPLE_EVERY = 997
 
 SUMMARY = re.compile(
     r"(\d+) rows in [\d.]+ s \([\d,]+ rows/s\): (\d+) created, (\d+) updated, (\d+) unchanged, "
@@ -83,6 +93,53 @@ def run_loader(data: Path, batch_size: int) -> list[dict[str, Any]]:
     return phases
 
 
+def verify(drv: Any, data: Path) -> list[str]:
+    """What differs between the graph in Neo4j and the data files (empty: nothing)."""
+    manifest = json.loads((data / "manifest.json").read_text())
+    problems = []
+    counts = {
+        "records": "MATCH (n:Record) RETURN count(n) AS n",
+        "connections": "MATCH (k:ConnectionKey) RETURN count(k) AS n",
+        "edges": "MATCH ()-[r]->() RETURN count(r) AS n",
+    }
+    for what, query in counts.items():
+        got = drv.execute_query(query).records[0]["n"]
+        if got != manifest[what]:
+            problems.append(f"{what}: {got} in Neo4j, {manifest[what]} in the data")
+    with (data / "connections.csv").open(encoding="utf-8", newline="") as f:
+        for i, row in enumerate(csv.DictReader(f)):
+            if i % SAMPLE_EVERY:
+                continue
+            found = drv.execute_query(cypher.load("connection_get"), id=row["id"]).records
+            if not found:
+                problems.append(f"connection {row['id']}: missing")
+                continue
+            edge, r1, r2 = found[0]["edge"], found[0]["record1"], found[0]["record2"]
+            got = {
+                "record1_id": r1["id"],
+                "record2_id": r2["id"],
+                "record1_role_id": edge.get("record1_role_id") or "",
+                "record2_role_id": edge.get("record2_role_id") or "",
+                "state": edge["state"],
+                "description": edge.get("description") or "",
+                "effective_start": str(edge.get("effective_start") or ""),
+                "effective_end": str(edge.get("effective_end") or ""),
+            }
+            want = {k: row[k] for k in got}
+            if got != want:
+                problems.append(f"connection {row['id']}: {got} in Neo4j, {want} in the file")
+    return problems
+
+
+def check_counts(phases: list[dict[str, Any]], outcome: str) -> list[str]:
+    """Every row `outcome` (created or unchanged), none failed."""
+    return [
+        f"{p['phase']}: {p[outcome]} of {p['rows']} rows {outcome}, {p['failed']} failed"
+        for p in phases
+        if p[outcome] != p["rows"] or p["failed"]
+    ]
+
+
 def table(title: str, phases: list[dict[str, Any]]) -> str:
     lines = [title, f"  {'phase':12} {'rows':>10} {'s':>8} {'rows/s':>9} {'edges/s':>9}  outcome"]
     for p in phases:
@@ -120,12 +177,19 @@ def main(argv: list[str] | None = None) -> None:
             apply_schema()
             baseline = baseline_load(drv, args.data, args.batch_size, progress=False)
             report["baseline"] = baseline["phases"]
+            report["baseline_problems"] = verify(drv, args.data)
             print(table("baseline (UNWIND ... CREATE, no validation)", baseline["phases"]))
         wipe(drv, batch=1000)
-    report["loader"] = run_loader(args.data, args.batch_size)
-    print(table("graphsvc load (first load)", report["loader"]))
-    report["reload"] = run_loader(args.data, args.batch_size)
-    print(table("graphsvc load (same files again)", report["reload"]))
+        report["loader"] = run_loader(args.data, args.batch_size)
+        report["loader_problems"] = verify(drv, args.data) + check_counts(
+            report["loader"], "created"
+        )
+        print(table("graphsvc load (first load)", report["loader"]))
+        report["reload"] = run_loader(args.data, args.batch_size)
+        report["reload_problems"] = verify(drv, args.data) + check_counts(
+            report["reload"], "unchanged"
+        )
+        print(table("graphsvc load (same files again)", report["reload"]))
     if "baseline" in report:
         base = {p["phase"]: p for p in report["baseline"]}
         report["ratio"] = {
@@ -143,8 +207,13 @@ def main(argv: list[str] | None = None) -> None:
     rss = max(p["loader_max_rss_mb"] for p in report["loader"] + report["reload"])
     print(f"loader peak RSS: {rss} MB; load average {report['load_before']} -> {os.getloadavg()}")
     report["load_after"] = [round(x, 1) for x in os.getloadavg()]
+    problems = [p for k, v in report.items() if k.endswith("_problems") for p in v]
+    for problem in problems[:20]:
+        print(f"CHECK FAILED: {problem}", file=sys.stderr)
     if args.json:
         args.json.write_text(json.dumps(report, indent=1) + "\n")
+    if problems:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

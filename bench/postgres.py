@@ -6,7 +6,8 @@
 Uses Debian's `postgresql` package (`apt-get install postgresql`): `initdb` and `pg_ctl` from
 /usr/lib/postgresql/<version>/bin. The cluster lives in `~/.cache/graphsvc/pg` of the user that
 runs the server: PostgreSQL refuses to run as root, so under root it runs as `postgres` and the
-directory is that user's (`~postgres/.cache/graphsvc/pg`). It listens on 127.0.0.1 only
+directory is that user's (`~postgres/.cache/graphsvc/pg`; `GRAPHSVC_PG_DIR` puts it elsewhere, in a
+directory that user may write). It listens on 127.0.0.1 only
 (`GRAPHSVC_PG_PORT`, default 55432), trust auth, database `graphsvc`.
 
 The settings (`SETTINGS`) are what a DBA would give an in-memory read-mostly workload on this box
@@ -87,6 +88,8 @@ def _user() -> str | None:
 
 
 def data_dir() -> Path:
+    if os.environ.get("GRAPHSVC_PG_DIR"):
+        return Path(os.environ["GRAPHSVC_PG_DIR"])
     user = _user()
     home = Path(pwd.getpwnam(user).pw_dir) if user else Path.home()
     return home / ".cache" / "graphsvc" / "pg"

@@ -66,49 +66,41 @@ def step_load(args: argparse.Namespace) -> None:
         )
 
 
-def step_traversals(args: argparse.Namespace) -> None:
-    """Each traversal endpoint over HTTP on the graph just loaded (bench/traversals.py)."""
-    from bench import traversals
-
-    for scale in args.scales:
-        bulk_baseline.main(
-            [str(data_for(scale)), "--wipe", "--quiet", "--batch-size", str(args.batch_size)]
-        )
-        traversals.main(
-            [str(data_for(scale)), "--json", str(RESULTS_DIR / f"traversals_{scale}.json")]
-        )
-
-
 def step_compare(args: argparse.Namespace) -> None:
     """graphsvc's layers against a tuned PostgreSQL (bench/compare.py; RESULTS.md)."""
     from bench import compare
 
     for scale in args.scales:
-        compare.main(
-            [
-                str(data_for(scale)),
-                "--load-neo4j",
-                "--json",
-                str(RESULTS_DIR / f"compare_{scale}.json"),
-            ]
-        )
+        compare.main([str(data_for(scale)), "--load-neo4j"])  # raw report: bench/results/
+
+
+def step_import(args: argparse.Namespace) -> None:
+    """`graphsvc neo4j import` into the local instance GRAPHSVC_NEO4J_HOME names (replaces its
+    database; bench/offline_import.py). Not among the default steps."""
+    from bench import offline_import
+
+    for scale in args.scales:
+        offline_import.main([str(data_for(scale))])
 
 
 STEPS: dict[str, Callable[[argparse.Namespace], None]] = {
     "generate": step_generate,
     "bulk_baseline": step_bulk_baseline,
     "load": step_load,
-    "traversals": step_traversals,
     "compare": step_compare,
+    "import": step_import,
 }
-LOADS_DATA = {"bulk_baseline", "load", "traversals", "compare"}
+DEFAULT_STEPS = ("generate", "bulk_baseline", "load", "compare")
+LOADS_DATA = {"bulk_baseline", "load", "compare", "import"}
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--scales", default="100k", help="comma list of 10k, 100k, 1m")
     parser.add_argument(
-        "--steps", default=",".join(STEPS), help=f"comma list of {', '.join(STEPS)}"
+        "--steps",
+        default=",".join(DEFAULT_STEPS),
+        help=f"comma list of {', '.join(STEPS)} (default: all but import)",
     )
     parser.add_argument("--batch-size", type=int, default=2_000)
     args = parser.parse_args(argv)

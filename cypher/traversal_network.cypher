@@ -1,19 +1,32 @@
-// Network: the records within max_depth hops of a record along outgoing edges of the given types
-// ($types null: any), nearest first and capped at $limit records (the start included), and every
-// matching edge between two of them (the caller keeps each connection once). Every hop is
-// filtered by state and as_of. A breadth-first search written out as a reduce over depths (see
-// traversal_reach.cypher) that stops once more than $limit records are seen (which tells whether
-// the cap cut the answer) and takes at most $limit new records per depth (a hub's thousands of
-// neighbours are not all needed).
+// Network: the records within max_depth hops of a record along outgoing edges of the given roles
+// ($roles: ids or names; null: every type), nearest first and capped at $limit records (the
+// start included), and every matching edge between two of them (the caller keeps each
+// connection once). Every hop is filtered by state and as_of. One round trip: the roles are
+// resolved here (`found`: one entry per key, null for an unknown one, and then nothing is
+// searched) and come back to name each hop's roles. A breadth-first search written out as a
+// reduce over depths (see traversal_reach.cypher) that stops once more than $limit records are
+// seen (which tells whether the cap cut the answer) and takes at most $limit new records per
+// depth (a hub's thousands of neighbours are not all needed).
 // Timestamps leave as ISO strings: the driver hydrates zoned DateTimes slowly (~35 ms for 300
 // records, PROFILE-equal queries), and pydantic parses the strings back in microseconds.
-// :params {id: "c0000000", max_depth: 2, types: null, state: "active", as_of: null, limit: 300}
-MATCH (start:Record {id: $id})
-WITH reduce(acc = {seen: [start], frontier: [start]}, depth IN range(1, $max_depth) |
+// :params {id: "c0000000", roles: null, max_depth: 2, state: "active", as_of: null, limit: 300}
+CALL () {
+  MATCH (role:ConnectionRole)
+  RETURN collect(role {.id, .name, .relationship_type, .reciprocal_role_id}) AS roles
+}
+WITH roles, [key IN coalesce($roles, []) |
+             head([r IN roles WHERE r.id = key] + [r IN roles WHERE r.name = key]
+                  + [r IN roles WHERE toLower(r.name) = toLower(key)])] AS found
+WITH roles, found, none(r IN found WHERE r IS NULL) AS roles_found,
+     CASE WHEN $roles IS NULL THEN null ELSE [r IN found | r.relationship_type] END AS types
+OPTIONAL MATCH (start:Record {id: $id})
+WITH roles, found, start, types,
+     CASE WHEN start IS NULL OR NOT roles_found THEN 0 ELSE $max_depth END AS max_depth
+WITH roles, found, start, types, reduce(acc = {seen: [start], frontier: [start]}, depth IN range(1, max_depth) |
   CASE WHEN size(acc.frontier) = 0 OR size(acc.seen) > $limit THEN acc ELSE
     [next IN [COLLECT {
        UNWIND acc.frontier AS f
-       MATCH (f)-[r WHERE ($types IS NULL OR type(r) IN $types)
+       MATCH (f)-[r WHERE (types IS NULL OR type(r) IN types)
                      AND ($state IS NULL OR r.state = $state)
                      AND ($as_of IS NULL OR ((r.effective_start IS NULL OR r.effective_start <= $as_of)
                                              AND (r.effective_end IS NULL OR r.effective_end >= $as_of)))
@@ -24,10 +37,10 @@ WITH reduce(acc = {seen: [start], frontier: [start]}, depth IN range(1, $max_dep
      }] | {seen: acc.seen + next, frontier: next}][0]
   END
 ).seen AS seen
-WITH size(seen) > $limit AS truncated, seen[0..$limit] AS kept
-CALL (kept) {
+WITH roles, found, start, types, size(seen) > $limit AS truncated, seen[0..$limit] AS kept
+CALL (kept, types) {
   UNWIND kept AS a
-  MATCH (a)-[r WHERE ($types IS NULL OR type(r) IN $types)
+  MATCH (a)-[r WHERE (types IS NULL OR type(r) IN types)
                 AND ($state IS NULL OR r.state = $state)
                 AND ($as_of IS NULL OR ((r.effective_start IS NULL OR r.effective_start <= $as_of)
                                         AND (r.effective_end IS NULL OR r.effective_end >= $as_of)))
@@ -35,4 +48,6 @@ CALL (kept) {
   WHERE b IN kept
   RETURN collect([r.connection_id, a.id, b.id, type(r), r.side, r.record1_role_id, r.record2_role_id]) AS edges
 }
-RETURN truncated, [n IN kept | n {.*, created_at: toString(n.created_at), updated_at: toString(n.updated_at)}] AS records, edges
+RETURN roles, found, start IS NOT NULL AS record_found, truncated,
+       [n IN kept WHERE n IS NOT NULL | n {.*, created_at: toString(n.created_at), updated_at: toString(n.updated_at)}] AS records,
+       edges

@@ -78,7 +78,8 @@ def settings() -> Iterator[Settings]:
     if _docker_answers():
         from testcontainers.neo4j import Neo4jContainer
 
-        with Neo4jContainer("neo4j:5.26-community", password=TEST_PASSWORD) as container:
+        image = Neo4jContainer("neo4j:5.26-community", password=TEST_PASSWORD)
+        with image.with_env("NEO4J_PLUGINS", '["apoc"]') as container:  # APOC Core, as compose
             yield Settings(neo4j_uri=container.get_connection_url(), neo4j_password=TEST_PASSWORD)
         return
     settings = local_test_settings()

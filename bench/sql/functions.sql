@@ -27,6 +27,30 @@ BEGIN
 END
 $$;
 
+-- graph_reach over connections in any state (GET /reach?state=any): records first reached at
+-- each depth 1..max_depth along connections whose related
+-- record has one of `roles`: {n1, n2, ...}, trailing empty levels dropped.
+CREATE OR REPLACE FUNCTION graph_reach_any(start_id text, roles text[], max_depth int)
+RETURNS int[] LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    visited  text[] := ARRAY[start_id];
+    frontier text[] := ARRAY[start_id];
+    counts   int[]  := '{}';
+BEGIN
+    FOR depth IN 1..max_depth LOOP
+        SELECT coalesce(array_agg(DISTINCT c.record2_id), '{}') INTO frontier
+        FROM connections c
+        WHERE c.record1_id = ANY (frontier)
+          AND c.record2_role_id = ANY (roles)
+          AND c.record2_id NOT IN (SELECT unnest(visited));
+        EXIT WHEN cardinality(frontier) = 0;
+        counts := counts || cardinality(frontier);
+        visited := visited || frontier;
+    END LOOP;
+    RETURN counts;
+END
+$$;
+
 -- One shortest path from from_id to to_id along active connections whose related record has one
 -- of `roles`, at most max_depth hops: bidirectional BFS that always grows the smaller frontier
 -- (forward over connections_from, backward over connections_to), then walks back from the

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from graphsvc.graph.handle import Graph as Database
 
 
-def get_database(request: Request) -> "Database":
+async def get_database(request: Request) -> "Database":
     db: Database = request.app.state.db
     return db
 
@@ -19,7 +19,7 @@ def get_database(request: Request) -> "Database":
 DatabaseDep = Annotated["Database", Depends(get_database)]
 
 
-def get_repository(request: Request) -> Repository:
+async def get_repository(request: Request) -> Repository:
     db = request.app.state.db
     return Repository(db)
 
@@ -27,7 +27,7 @@ def get_repository(request: Request) -> Repository:
 RepositoryDep = Annotated[Repository, Depends(get_repository)]
 
 
-def get_traversals(request: Request) -> Traversals:
+async def get_traversals(request: Request) -> Traversals:
     db = request.app.state.db
     return Traversals(db.driver, db.database, timeout=request.app.state.query_timeout)
 

@@ -82,7 +82,7 @@ def parse_keys(text: str) -> list[ApiKey]:
 OPEN_PATHS = ("/health", "/ready", "/browser/")
 
 
-def require_key(
+async def require_key(
     request: Request, key: Annotated[str | None, Depends(api_key_header)] = None
 ) -> None:
     keys: list[ApiKey] = request.app.state.api_keys

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 from neo4j import AsyncManagedTransaction, unit_of_work
 from neo4j.exceptions import ClientError, ConstraintError
+from pydantic import TypeAdapter
 
 from graphsvc import cypher, rules
 from graphsvc.errors import ConflictError, GraphError, InvalidError, NotFoundError
@@ -30,16 +31,15 @@ from graphsvc.graph.locks import (
     lock_role,
     lock_sides,
     relationship_type_of,
-    resolve_roles,
     set_reciprocal,
     timed_out,
 )
+from graphsvc.graph.reads import read, record_shape, related_page
 from graphsvc.graph.rows import (
     decode_cursor,
     encode_cursor,
     to_connection,
     to_record,
-    to_related,
     to_role,
 )
 from graphsvc.identifiers import type_label
@@ -60,6 +60,8 @@ from graphsvc.models import (
 )
 
 T = TypeVar("T")
+_RECORD = TypeAdapter(Record)
+_RECORD_PAGE = TypeAdapter(RecordPage)
 Tx = AsyncManagedTransaction
 
 
@@ -76,6 +78,11 @@ class Repository:
                 return await session.execute_write(unit_of_work(timeout=self.timeout)(work))
         except ClientError as exc:
             raise timed_out(exc) or exc from None
+
+    async def _read_one(self, name: str, **params: Any) -> list[dict[str, Any]]:
+        """The rows of cypher/<name>.cypher, a single-statement read: auto-commit, one round
+        trip (graphsvc/graph/reads.py)."""
+        return await read(self.driver, self.database, cypher.load(name), params, self.timeout)
 
     async def _read(self, work: Callable[[Tx], Awaitable[T]]) -> T:
         async with self.driver.session(database=self.database) as session:
@@ -121,14 +128,10 @@ class Repository:
         return to_record(props), created
 
     async def get_record(self, record_id: str) -> Record:
-        async def work(tx: Tx) -> dict[str, Any] | None:
-            row = await (await tx.run(cypher.load("record_get"), id=record_id)).single()
-            return dict(row["record"]) if row else None
-
-        props = await self._read(work)
-        if props is None:
+        rows = await self._read_one("record_get", id=record_id)
+        if not rows:
             raise NotFoundError(f"record '{record_id}' not found", field="id")
-        return to_record(props)
+        return _RECORD.validate_python(record_shape(rows[0]["record"]))
 
     async def patch_record(self, record_id: str, patch: RecordPatch) -> Record:
         changes: dict[str, Any] = dict(patch.attributes or {})
@@ -176,17 +179,12 @@ class Repository:
         self, record_type: str | None, q: str | None, limit: int, cursor: str | None
     ) -> RecordPage:
         after = decode_cursor(cursor)
-
-        async def work(tx: Tx) -> list[dict[str, Any]]:
-            result = await tx.run(
-                cypher.load("records_list"), type=record_type, q=q, after=after, limit=limit + 1
-            )
-            return [dict(row["record"]) async for row in result]
-
-        rows = await self._read(work)
-        items = [to_record(p) for p in rows[:limit]]
-        next_cursor = encode_cursor(items[-1].id) if len(rows) > limit else None
-        return RecordPage(items=items, next_cursor=next_cursor)
+        rows = await self._read_one(
+            "records_list", type=record_type, q=q, after=after, limit=limit + 1
+        )
+        items = [record_shape(row["record"]) for row in rows[:limit]]
+        next_cursor = encode_cursor(items[-1]["id"]) if len(rows) > limit else None
+        return _RECORD_PAGE.validate_python({"items": items, "next_cursor": next_cursor})
 
     # -- connection roles -------------------------------------------------------------------
     async def create_role(self, body: RoleCreate) -> Role:
@@ -221,10 +219,7 @@ class Repository:
         return to_role(props)
 
     async def list_roles(self) -> list[Role]:
-        async def work(tx: Tx) -> list[dict[str, Any]]:
-            return [dict(row["role"]) async for row in await tx.run(cypher.load("roles_list"))]
-
-        return [to_role(p) for p in await self._read(work)]
+        return [to_role(row["role"]) for row in await self._read_one("roles_list")]
 
     async def patch_role(self, role_id: str, patch: RolePatch) -> Role:
         """Lock the role (its creates hold it), then check the change against the connections it
@@ -326,14 +321,10 @@ class Repository:
         )
 
     async def get_connection(self, connection_id: str) -> Connection:
-        async def work(tx: Tx) -> dict[str, Any] | None:
-            row = await (await tx.run(cypher.load("connection_get"), id=connection_id)).single()
-            return row.data() if row else None
-
-        row = await self._read(work)
-        if row is None:
+        rows = await self._read_one("connection_get", id=connection_id)
+        if not rows:
             raise NotFoundError(f"connection '{connection_id}' not found", field="id")
-        return to_connection(row)
+        return to_connection(rows[0])
 
     async def patch_connection(self, connection_id: str, patch: ConnectionPatch) -> Connection:
         """Locks: the connection's key (so a racing DELETE is before: 404, or after), then its
@@ -420,31 +411,17 @@ class Repository:
         cursor: str | None,
     ) -> RelatedRecordPage:
         after = decode_cursor(cursor)
-
-        async def work(tx: Tx) -> list[dict[str, Any]] | None:
-            rel_type = None
-            if role:
-                rel_type = (await resolve_roles(tx, {"role": role}))["role"]["relationship_type"]
-            result = await tx.run(
-                cypher.load("record_connections"),
-                id=record_id,
-                relationship_type=rel_type,
-                record_type=record_type,
-                state=state,
-                as_of=as_of,
-                after=after,
-                limit=limit + 1,
-            )
-            row = await result.single()
-            return None if row is None else list(row["items"])
-
-        rows = await self._read(work)
-        if rows is None:
-            raise NotFoundError(f"record '{record_id}' not found", field="id")
-        rows.sort(key=lambda row: row["edge"]["connection_id"])
-        items = [to_related(row) for row in rows[:limit]]
-        next_cursor = encode_cursor(items[-1].connection_id) if len(rows) > limit else None
-        return RelatedRecordPage(items=items, next_cursor=next_cursor)
+        rows = await self._read_one(
+            "record_connections",
+            id=record_id,
+            role=role,
+            record_type=record_type,
+            state=state,
+            as_of=as_of,
+            after=after,
+            limit=limit + 1,
+        )
+        return related_page(rows[0], record_id, role, limit)
 
 
 async def _role_props(tx: Tx, role_id: str) -> dict[str, Any]:

@@ -1,0 +1,133 @@
+"""`graphsvc neo4j import` end to end, against neo4j-admin's own time in the same run.
+
+    GRAPHSVC_NEO4J_HOME=... GRAPHSVC_NEO4J_BOLT_PORT=... NEO4J_PASSWORD=... \\
+        python -m bench.offline_import bench/data/1m
+
+REPLACES the database of the local instance that the environment names (`--overwrite`): it
+stops that instance if it runs, then runs `graphsvc neo4j import --overwrite` as a user does (process start, validation, conversion,
+neo4j-admin, server start, schema, roles), samples the resident memory of the graphsvc process
+and, separately, of its neo4j-admin JVM every 0.2 s, then checks the answer (`bench.load.verify`:
+the manifest's counts and a sample of connections read back) and writes a raw report into
+bench/results/import-<data dir>-<UTC time>.json. The goal (issue 13): end to end <= 2x the
+neo4j-admin phase, peak RSS of the graphsvc process < 500 MB.
+"""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import RESULTS_DIR, driver, other_processes, provenance
+from bench.load import verify
+from graphsvc.config import get_settings
+from graphsvc.neo4j_local import LocalNeo4j
+
+SUMMARY = re.compile(
+    r"in ([\d.]+) s: convert ([\d.]+) s, neo4j-admin ([\d.]+) s, start \+ schema \+ roles ([\d.]+) s"
+)
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _children(pid: int) -> list[int]:
+    """Every descendant (neo4j-admin's launcher JVM starts the importing JVM as its child)."""
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    direct = [int(p) for p in text.split()]
+    return direct + [d for c in direct for d in _children(c)]
+
+
+def run(data: Path) -> dict[str, Any]:
+    cmd = [
+        str(Path(sys.executable).with_name("graphsvc")),
+        "neo4j",
+        "import",
+        "--overwrite",
+        "--roles",
+        str(data / "roles.jsonl"),
+        "--records",
+        str(data / "records.csv"),
+        "--connections",
+        str(data / "connections.csv"),
+    ]
+    peak = {"graphsvc": 0.0, "children": 0.0}
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.2):
+            peak["graphsvc"] = max(peak["graphsvc"], _rss_mb(proc.pid))
+            kids = sum(_rss_mb(c) for c in _children(proc.pid))
+            peak["children"] = max(peak["children"], kids)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    wall = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    match = SUMMARY.search(out)
+    if proc.returncode != 0 or not match:
+        sys.exit(f"graphsvc neo4j import failed ({proc.returncode}):\n{out}\n{err}")
+    total, convert, admin, finish = map(float, match.groups())
+    return {
+        "command": " ".join(cmd),
+        "output": out.strip(),
+        "progress_lines": len(err.splitlines()),
+        "wall_s": round(wall, 1),
+        "reported_total_s": total,
+        "convert_s": convert,
+        "neo4j_admin_s": admin,
+        "finish_s": finish,
+        "end_to_end_over_admin": round(wall / admin, 2) if admin else None,
+        "peak_rss_mb_graphsvc": round(peak["graphsvc"]),
+        "peak_rss_mb_children": round(peak["children"]),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("data", type=Path, help="a directory written by bench.generate")
+    parser.add_argument("--json", type=Path, help="default bench/results/import-<dir>-<time>.json")
+    args = parser.parse_args(argv)
+    stamp = time.strftime("%Y%m%dT%H%M", time.gmtime())
+    report: dict[str, Any] = {
+        "kind": "import",
+        "started_utc": stamp,
+        **provenance(),
+        "data": str(args.data),
+    }
+    LocalNeo4j(get_settings()).stop()  # the import needs it stopped; it starts it again
+    report |= run(args.data)
+    with driver() as drv:
+        report["problems"] = verify(drv, args.data)
+    report["load_after"] = [round(x, 1) for x in os.getloadavg()]
+    report["other_processes_after"] = other_processes()
+    path = args.json or RESULTS_DIR / f"import-{args.data.name}-{stamp}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=1) + "\n")
+    print(json.dumps({k: v for k, v in report.items() if k != "output"}, indent=1))
+    print(f"raw report: {path}", file=sys.stderr)
+    if report["problems"]:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
