@@ -298,7 +298,7 @@ def _load(
             summary = loader.load_roles_summary(asyncio.run(run_roles()), items, rejects_writer)
             summary.elapsed = time.monotonic() - started
         else:
-            writer = BatchWriter(driver, settings.neo4j_database, timeout=settings.query_timeout)
+            writer = BatchWriter(driver, settings.neo4j_database, timeout=settings.load_timeout)
             total = loader.count_rows(path, form)
             if sys.stderr.isatty():
                 columns = (
@@ -338,8 +338,8 @@ def _load(
     except Neo4jError as exc:
         raise fail(
             f"Neo4j failed a batch ({exc.code}: {exc.message}); the batches before it are "
-            "committed. If it ran out of memory or past GRAPHSVC_QUERY_TIMEOUT "
-            f"({settings.query_timeout:g} s), run the same command with a smaller --batch-size "
+            "committed. If it ran out of memory or past GRAPHSVC_LOAD_TIMEOUT "
+            f"({settings.load_timeout:g} s), run the same command with a smaller --batch-size "
             "(or a longer timeout)."
         ) from None
     except ValueError as exc:
