@@ -286,7 +286,7 @@ def _load(
     rows = loader.read_rows(path, what, form, Path(assoc) if assoc else None)
 
     async def run(on_batch: Callable[[loader.Summary], None]) -> loader.Summary:
-        async with Graph.open(settings, timeout=settings.query_timeout) as graph:
+        async with Graph.open(settings, timeout=settings.load_timeout) as graph:
             await graph.ensure_schema()
             if kind != "roles":
                 writer = BatchWriter(graph)
@@ -343,8 +343,8 @@ def _load(
     except Neo4jError as exc:
         raise fail(
             f"Neo4j failed a batch ({exc.code}: {exc.message}); the batches before it are "
-            "committed. If it ran out of memory or past GRAPHSVC_QUERY_TIMEOUT "
-            f"({settings.query_timeout:g} s), run the same command with a smaller --batch-size "
+            "committed. If it ran out of memory or past GRAPHSVC_LOAD_TIMEOUT "
+            f"({settings.load_timeout:g} s), run the same command with a smaller --batch-size "
             "(or a longer timeout)."
         ) from None
     except ValueError as exc:

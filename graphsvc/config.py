@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     api_keys: str = ""
     max_body_bytes: int = 32 * 1024 * 1024
     query_timeout: float = 10.0  # seconds a query may run before Neo4j cuts it off (then 503)
+    # Seconds one `graphsvc load` batch may run: thousands of rows with their checks, watched by
+    # an operator and resumable, so longer than an API request's limit.
+    load_timeout: float = 120.0
 
     _password_source: str = PrivateAttr(default="")
     # `graphsvc sync dataverse`: the Entra ID app registration (client credentials) and limits.
