@@ -378,7 +378,7 @@ def _load_delta(kind: str, path: "Path", rejects: str | None) -> None:
     )
 
     async def run() -> TableSummary:
-        async with Graph.open(settings, timeout=settings.query_timeout) as graph:
+        async with Graph.open(settings, timeout=settings.load_timeout) as graph:
             await graph.ensure_schema()
             return await load_delta_file(graph, path, kind, writer)
 

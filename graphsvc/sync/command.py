@@ -70,7 +70,7 @@ async def _runs(
                 f"{s.table}: page {s.pages}, {s.rows} rows, {s.rate:,.0f} rows/s, {s.failed} failed"
             )
 
-    async with Graph.open(settings, timeout=settings.query_timeout) as graph:
+    async with Graph.open(settings, timeout=settings.load_timeout) as graph:
         await graph.ensure_schema()
         async with DataverseClient(settings, url) as client:
             sync = Sync(graph, client, rejects_dir, progress)
