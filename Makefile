@@ -16,7 +16,7 @@ run: install  ## local Neo4j (fetched from Maven Central the first time) + the A
 	$(BIN)/graphsvc serve
 
 test: install  ## every test, against a real Neo4j (see tests/conftest.py for which one)
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check graphsvc tests bench
