@@ -69,7 +69,7 @@ ROLES = [
 DAY0 = date(2020, 1, 1)
 # Days on which many windows start or end, so as_of lands exactly on a bound (a `<` for `<=`).
 BOUNDARY = [date(2021, 6, 1), date(2022, 1, 1), date(2023, 3, 15)]
-FIXED_SEEDS = [11, 12, 13]
+FIXED_SEEDS = [11, 12, 13, 683001]  # 683001: a fresh seed that found only 7 shortest paths
 FRESH_SEED = int(
     os.environ.get("GRAPHSVC_ORACLE_SEED") or random.SystemRandom().randrange(100, 1_000_000)
 )

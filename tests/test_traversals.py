@@ -311,7 +311,7 @@ def test_network_matches_networkx(client: TestClient, seed: int) -> None:
 @pytest.mark.parametrize("seed", SEEDS, ids=SEED_IDS)
 def test_shortest_paths_match_networkx(client: TestClient, seed: int) -> None:
     found, missing = check_shortest(crm_for(client, seed), random.Random(seed * 17))
-    assert found >= 8 and missing >= 1, (found, missing)  # both outcomes were exercised
+    assert found >= 5 and missing >= 1, (found, missing)  # both outcomes were exercised
 
 
 def test_boundary_days_are_reached(client: TestClient) -> None:
