@@ -16,7 +16,7 @@ run: install  ## local Neo4j (fetched from Maven Central the first time) + the A
 	$(BIN)/graphsvc serve
 
 test: install chromium  ## every test, against a real Neo4j (see tests/conftest.py for which one)
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 # tests/test_browser.py drives Debian's Chromium. Installed here when missing and we are root (a
 # fresh machine or container); otherwise the command to run is printed and make stops.

@@ -149,3 +149,9 @@ def run_check(settings: Settings, fix: bool = False) -> Report:
             return await repair(driver, settings.neo4j_database, report) if fix else report
 
     return asyncio.run(go())
+
+
+def pytest_report_header() -> str:
+    from tests.oracle import FRESH_SEED
+
+    return f"traversal oracle: fresh seed {FRESH_SEED} (replay: GRAPHSVC_ORACLE_SEED={FRESH_SEED})"

@@ -2,11 +2,14 @@
 
 A graph is a referral forest several levels deep (plus a few extra referrals that make it a
 DAG), friend and colleague connections with cycles, employee/employer links to accounts, a
-one-sided role without a reciprocal, role-less connections, inactive connections and
-effective-date windows. `nx_graph` builds a MultiDiGraph with both edges of every connection,
+one-sided role without a reciprocal, role-less connections, inactive connections,
+effective-date windows (many starting or ending exactly on a BOUNDARY day, which the tests also
+ask as `as_of`), and two hubs: an account with a few hundred employees and a contact who referred
+over a hundred. `FRESH_SEED` is drawn anew on every run (replay one with GRAPHSVC_ORACLE_SEED). `nx_graph` builds a MultiDiGraph with both edges of every connection,
 exactly as the README stores them in Neo4j, and the functions below answer each traversal on it.
 """
 
+import os
 import random
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -64,13 +67,25 @@ ROLES = [
 ]
 
 DAY0 = date(2020, 1, 1)
+# Days on which many windows start or end, so as_of lands exactly on a bound (a `<` for `<=`).
+BOUNDARY = [date(2021, 6, 1), date(2022, 1, 1), date(2023, 3, 15)]
+FIXED_SEEDS = [11, 12, 13, 683001]  # 683001: a fresh seed that found only 7 shortest paths
+FRESH_SEED = int(
+    os.environ.get("GRAPHSVC_ORACLE_SEED") or random.SystemRandom().randrange(100, 1_000_000)
+)
 
 
 def _window(rng: random.Random) -> tuple[date | None, date | None]:
-    if rng.random() > 0.3:
+    if rng.random() > 0.35:
         return None, None
     start = DAY0 + timedelta(days=rng.randrange(0, 1500))
     end = start + timedelta(days=rng.randrange(0, 900))
+    if rng.random() < 0.5:  # a bound exactly on a boundary day
+        day = rng.choice(BOUNDARY)
+        if rng.random() < 0.5:
+            start, end = day, max(end, day)
+        else:
+            start, end = min(start, day), day
     kind = rng.random()
     if kind < 0.33:
         return start, None
@@ -79,7 +94,13 @@ def _window(rng: random.Random) -> tuple[date | None, date | None]:
     return start, end
 
 
-def generate(seed: int, contacts: int = 90, accounts: int = 6) -> CrmGraph:
+def generate(
+    seed: int,
+    contacts: int = 90,
+    accounts: int = 6,
+    hub_employees: int = 300,
+    hub_referrals: int = 120,
+) -> CrmGraph:
     """A random CRM graph; the same seed always gives the same graph."""
     rng = random.Random(seed)
     g = CrmGraph(roles={r.id: r for r in ROLES})
@@ -126,7 +147,44 @@ def generate(seed: int, contacts: int = 90, accounts: int = 6) -> CrmGraph:
     for _ in range(contacts // 10):
         a, b = rng.sample(people, 2)
         connect(a, b, None, None)
+    # Hubs: an account employing a few hundred (new contacts, plus some of the others), and a
+    # contact who referred over a hundred newcomers.
+    hub = companies[0]
+    staff = [f"s{seed}-h{i:03d}" for i in range(hub_employees)]
+    newcomers = [f"s{seed}-n{i:03d}" for i in range(hub_referrals)]
+    g.records |= {p: "contact" for p in staff + newcomers}
+    for person in staff:
+        connect(person, hub, "role-employer", "role-employee")
+    referrer = rng.choice(people)
+    for person in newcomers:
+        connect(referrer, person, "role-referral", "role-referred-by")
+    for person in rng.sample(newcomers, 10):
+        connect(person, rng.choice(staff), "role-friend", "role-friend")
     return g
+
+
+# --- mutations (applied to the model as the tests apply them through the API) -------------------
+
+
+def rename_role(g: CrmGraph, role_id: str, name: str, rel_type: str) -> None:
+    old = g.roles[role_id]
+    g.roles[role_id] = Role(role_id, name, rel_type, old.reciprocal_role_id, old.acyclic)
+
+
+def replace_conn(g: CrmGraph, conn_id: str, **changes: Any) -> Conn:
+    i = next(i for i, c in enumerate(g.conns) if c.id == conn_id)
+    old = g.conns[i]
+    g.conns[i] = Conn(**({k: getattr(old, k) for k in old.__dataclass_fields__} | changes))
+    return g.conns[i]
+
+
+def delete_conn(g: CrmGraph, conn_id: str) -> None:
+    g.conns = [c for c in g.conns if c.id != conn_id]
+
+
+def delete_record(g: CrmGraph, record_id: str) -> None:
+    del g.records[record_id]
+    g.conns = [c for c in g.conns if record_id not in (c.record1, c.record2)]
 
 
 # --- the oracle --------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """POST /batch/records and /batch/connections: per-row outcomes, idempotence, never half a pair."""
 
 import json
+from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -107,7 +108,7 @@ def test_connections_created_then_unchanged_with_precise_failures(
     roles: TestClient, driver: Driver
 ) -> None:
     client = roles
-    client.post("/batch/records", json=RECORDS)
+    assert client.post("/batch/records", json=RECORDS).json()["created"] == len(RECORDS)
     rows = [
         {"id": "c1", "record1_id": "john", "record2_id": "jane", "record2_role": "Referral"},
         {"id": "c2", "record1_id": "john", "record2_id": "acme", "record2_role_id": "employer"},
@@ -159,9 +160,10 @@ def test_connections_created_then_unchanged_with_precise_failures(
 
 def test_connection_update_and_retype(roles: TestClient, driver: Driver) -> None:
     client = roles
-    client.post("/batch/records", json=RECORDS)
+    assert client.post("/batch/records", json=RECORDS).json()["created"] == len(RECORDS)
     row = {"id": "c1", "record1_id": "john", "record2_id": "jane", "record2_role_id": "friend"}
-    client.post("/batch/connections", json=[row])
+    assert client.post("/batch/connections", json=[row]).json()["created"] == 1
+    assert [e["type"] for e in pairs(driver)] == ["FRIEND", "FRIEND"]
     created_at = client.get("/connections/c1").json()["created_at"]
     body = client.post(
         "/batch/connections",
@@ -187,10 +189,104 @@ def test_connection_update_and_retype(roles: TestClient, driver: Driver) -> None
 
 def test_duplicates_within_one_batch(roles: TestClient, driver: Driver) -> None:
     client = roles
-    client.post("/batch/records", json=RECORDS)
+    assert client.post("/batch/records", json=RECORDS).json()["created"] == len(RECORDS)
     row = {"id": "c1", "record1_id": "john", "record2_id": "bob", "record2_role_id": "friend"}
     twin = {**row, "id": "c2", "record1_id": "bob", "record2_id": "john"}
     body = client.post("/batch/connections", json=[row, row, twin]).json()
     assert (body["created"], body["unchanged"]) == (1, 1)
     assert body["failed"][0]["index"] == 2 and "'c1'" in body["failed"][0]["error"]
     assert len(pairs(driver)) == 2
+
+
+@pytest.fixture
+def unique_code(driver: Driver) -> Iterator[None]:
+    """A constraint the batch statement does not know of, so Neo4j rejects a whole batch."""
+    driver.execute_query(
+        "CREATE CONSTRAINT test_unique_code IF NOT EXISTS FOR (r:Record) REQUIRE r.code IS UNIQUE"
+    )
+    try:
+        yield
+    finally:
+        driver.execute_query("DROP CONSTRAINT test_unique_code IF EXISTS")
+
+
+def test_a_batch_neo4j_rejects_is_retried_row_by_row(
+    client: TestClient, driver: Driver, unique_code: None
+) -> None:
+    rows = [
+        {"id": f"r{i:02d}", "type": "contact", "name": f"R{i}", "attributes": {"code": f"x{i}"}}
+        for i in range(30)
+    ]
+    rows[17]["attributes"] = {"code": "x3"}  # clashes with row 3 inside the same batch
+    body = client.post("/batch/records", json=rows).json()
+    assert (body["created"], body["updated"], body["unchanged"]) == (29, 0, 0), body
+    [failure] = body["failed"]
+    assert (failure["index"], failure["id"]) == (17, "r17")
+    assert "rejected by Neo4j" in failure["error"]
+    stored = query(driver, "MATCH (r:Record) RETURN r.id AS id, r.code AS code ORDER BY id")
+    assert stored == [
+        {"id": r["id"], "code": r["attributes"]["code"]} for i, r in enumerate(rows) if i != 17
+    ]
+    # The same rows again: the good ones unchanged, the bad one rejected again, nothing doubled.
+    again = client.post("/batch/records", json=rows).json()
+    assert (again["created"], again["unchanged"], len(again["failed"])) == (0, 29, 1)
+    assert query(driver, "MATCH (r:Record) RETURN count(r) AS n") == [{"n": 29}]
+
+
+def test_a_connection_batch_neo4j_rejects_is_retried_row_by_row(
+    roles: TestClient, driver: Driver
+) -> None:
+    client = roles
+    people = [{"id": f"p{i}", "type": "contact", "name": f"P{i}"} for i in range(12)]
+    assert client.post("/batch/records", json=people).json()["created"] == 12
+    # Neo4j refuses a REFERRAL edge with a description another REFERRAL edge already has.
+    driver.execute_query(
+        "CREATE CONSTRAINT test_referral_note IF NOT EXISTS "
+        "FOR ()-[e:REFERRAL]-() REQUIRE e.description IS UNIQUE"
+    )
+    try:
+        rows = [
+            {
+                "id": f"k{i}",
+                "record1_id": f"p{i}",
+                "record2_id": f"p{i + 1}",
+                "record2_role_id": "referral",
+                "description": "same" if i in (2, 7) else f"note {i}",
+            }
+            for i in range(11)
+        ]
+        body = client.post("/batch/connections", json=rows).json()
+    finally:
+        driver.execute_query("DROP CONSTRAINT test_referral_note IF EXISTS")
+    assert body["created"] == 10, body
+    assert [(f["index"], f["id"]) for f in body["failed"]] == [(7, "k7")]
+    assert "rejected by Neo4j" in body["failed"][0]["error"]
+    edges = pairs(driver)
+    assert {e["id"] for e in edges} == {f"k{i}" for i in range(11)} - {"k7"}
+    assert len(edges) == 20  # both edges of each written connection, none of the rejected one
+    assert query(driver, "MATCH (k:ConnectionKey) RETURN count(k) AS n") == [{"n": 10}]
+
+
+def test_ndjson_over_10000_lines_is_413_and_writes_nothing(
+    client: TestClient, driver: Driver
+) -> None:
+    def ndjson(n: int) -> str:
+        return "\n".join(
+            json.dumps({"id": f"n{i}", "type": "contact", "name": "N"}) for i in range(n)
+        )
+
+    too_many = client.post(
+        "/batch/records", content=ndjson(10_001), headers={"Content-Type": "application/x-ndjson"}
+    )
+    assert too_many.status_code == 413, too_many.text
+    assert "10001 rows" in too_many.json()["detail"]
+    assert query(driver, "MATCH (n) RETURN count(n) AS n") == [{"n": 0}]
+    # Blank lines are not rows: 10,000 rows among blank lines are accepted whole.
+    exactly = client.post(
+        "/batch/records",
+        content=ndjson(10_000).replace("\n", "\n\n") + "\n",
+        headers={"Content-Type": "application/x-ndjson"},
+    )
+    assert exactly.status_code == 200, exactly.text
+    assert exactly.json()["created"] == 10_000 and exactly.json()["failed"] == []
+    assert query(driver, "MATCH (n:Record) RETURN count(n) AS n") == [{"n": 10_000}]

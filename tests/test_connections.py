@@ -1,12 +1,20 @@
 """Connections: exactly two role-labelled edges per connection, every rule of the contract."""
 
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from neo4j import Driver
 
 from tests.conftest import query
+
+
+def made(response: httpx.Response, status: int = 201) -> dict[str, Any]:
+    """A set-up write succeeded (so the test's assertions are about something that existed)."""
+    assert response.status_code == status, response.text
+    return dict(response.json())
 
 
 @pytest.fixture
@@ -17,23 +25,33 @@ def seed(client: TestClient) -> TestClient:
             client.post("/records", json={"id": rid, "type": "contact", "name": name}).status_code
             == 201
         )
-    client.post("/records", json={"id": "acme", "type": "account", "name": "Acme"})
-    client.post(
-        "/connection-roles",
-        json={
-            "id": "referral",
-            "name": "Referral",
-            "acyclic": True,
-            "category": "sales",
-            "record_types": ["contact"],
-        },
+    made(client.post("/records", json={"id": "acme", "type": "account", "name": "Acme"}))
+    made(
+        client.post(
+            "/connection-roles",
+            json={
+                "id": "referral",
+                "name": "Referral",
+                "acyclic": True,
+                "category": "sales",
+                "record_types": ["contact"],
+            },
+        )
     )
-    client.post(
-        "/connection-roles",
-        json={"id": "referred-by", "name": "Referred by", "reciprocal_role_id": "referral"},
+    made(
+        client.post(
+            "/connection-roles",
+            json={"id": "referred-by", "name": "Referred by", "reciprocal_role_id": "referral"},
+        )
     )
-    client.post(
-        "/connection-roles", json={"id": "friend", "name": "Friend", "reciprocal_role_id": "friend"}
+    made(
+        client.post(
+            "/connection-roles",
+            json={"id": "friend", "name": "Friend", "reciprocal_role_id": "friend"},
+        )
+    )
+    assert (
+        made(client.get("/connection-roles/referral"), 200)["reciprocal_role_id"] == "referred-by"
     )
     return client
 
@@ -144,9 +162,11 @@ def test_rejections_are_precise_and_write_nothing(
 
 
 def test_duplicates_in_either_direction_are_409(seed: TestClient) -> None:
-    seed.post(
-        "/connections",
-        json={"id": "f1", "record1_id": "john", "record2_id": "bob", "record2_role": "Friend"},
+    made(
+        seed.post(
+            "/connections",
+            json={"id": "f1", "record1_id": "john", "record2_id": "bob", "record2_role": "Friend"},
+        )
     )
     same = seed.post(
         "/connections", json={"record1_id": "john", "record2_id": "bob", "record2_role": "Friend"}
@@ -159,7 +179,9 @@ def test_duplicates_in_either_direction_are_409(seed: TestClient) -> None:
     taken = seed.post("/connections", json={"id": "f1", "record1_id": "jane", "record2_id": "bob"})
     assert taken.status_code == 409
     # An inactive twin is not a duplicate.
-    seed.patch("/connections/f1", json={"state": "inactive"})
+    assert (
+        made(seed.patch("/connections/f1", json={"state": "inactive"}), 200)["state"] == "inactive"
+    )
     assert (
         seed.post(
             "/connections",
@@ -193,16 +215,19 @@ def test_acyclic_role_refuses_to_close_a_loop(seed: TestClient) -> None:
 
 
 def test_patch_retypes_both_edges_in_one_go(seed: TestClient, driver: Driver) -> None:
-    seed.post(
-        "/connections",
-        json={
-            "id": "c",
-            "record1_id": "john",
-            "record2_id": "bob",
-            "record2_role": "Friend",
-            "description": "school",
-        },
+    made(
+        seed.post(
+            "/connections",
+            json={
+                "id": "c",
+                "record1_id": "john",
+                "record2_id": "bob",
+                "record2_role": "Friend",
+                "description": "school",
+            },
+        )
     )
+    assert [e["type"] for e in edges(driver)] == ["FRIEND", "FRIEND"]
     changed = seed.patch(
         "/connections/c",
         json={
@@ -226,41 +251,54 @@ def test_patch_retypes_both_edges_in_one_go(seed: TestClient, driver: Driver) ->
 
 
 def test_delete_connection_and_cascade_on_record_delete(seed: TestClient, driver: Driver) -> None:
-    seed.post(
-        "/connections",
-        json={"id": "a", "record1_id": "john", "record2_id": "jane", "record2_role": "Referral"},
-    )
-    seed.post(
-        "/connections",
-        json={"id": "b", "record1_id": "john", "record2_id": "bob", "record2_role": "Friend"},
-    )
-    seed.post(
-        "/connections",
-        json={"id": "c", "record1_id": "jane", "record2_id": "bob", "record2_role": "Friend"},
-    )
+    for cid, r1, r2, role in (
+        ("a", "john", "jane", "Referral"),
+        ("b", "john", "bob", "Friend"),
+        ("c", "jane", "bob", "Friend"),
+    ):
+        made(
+            seed.post(
+                "/connections",
+                json={"id": cid, "record1_id": r1, "record2_id": r2, "record2_role": role},
+            )
+        )
+    # Set-up: three connections, six edges, three keys, before anything is deleted.
+    assert query(driver, "MATCH ()-[e]->() RETURN count(e) AS n")[0]["n"] == 6
+    assert query(driver, "MATCH (k:ConnectionKey) RETURN count(k) AS n")[0]["n"] == 3
     assert seed.delete("/connections/c").status_code == 204
     assert seed.get("/connections/c").status_code == 404
     assert seed.delete("/connections/c").status_code == 404
+    assert query(driver, "MATCH ()-[e]->() RETURN collect(DISTINCT e.connection_id) AS ids")[0][
+        "ids"
+    ] in (["a", "b"], ["b", "a"])
+    assert seed.get("/connections/a").status_code == 200
     assert seed.delete("/records/john").status_code == 204
     assert query(driver, "MATCH ()-[e]->() RETURN count(e) AS n")[0]["n"] == 0
     assert query(driver, "MATCH (k:ConnectionKey) RETURN count(k) AS n")[0]["n"] == 0
     assert seed.get("/connections/a").status_code == 404
+    assert seed.get("/connections/b").status_code == 404
+    # Only john went: the others and their (now empty) connection lists stay.
+    assert query(driver, "MATCH (r:Record) RETURN collect(r.id) AS ids")[0]["ids"] != []
+    assert seed.get("/records/jane").status_code == seed.get("/records/bob").status_code == 200
+    assert seed.get("/records/jane/connections").json()["items"] == []
 
 
 def test_record_connections_filters_and_pages(seed: TestClient) -> None:
     for other in ("jane", "bob"):
-        seed.post(
-            "/connections",
-            json={
-                "id": f"f-{other}",
-                "record1_id": "john",
-                "record2_id": other,
-                "record2_role": "Friend",
-                "effective_start": "2024-01-01",
-                "effective_end": "2024-12-31",
-            },
+        made(
+            seed.post(
+                "/connections",
+                json={
+                    "id": f"f-{other}",
+                    "record1_id": "john",
+                    "record2_id": other,
+                    "record2_role": "Friend",
+                    "effective_start": "2024-01-01",
+                    "effective_end": "2024-12-31",
+                },
+            )
         )
-    seed.post("/connections", json={"id": "w", "record1_id": "john", "record2_id": "acme"})
+    made(seed.post("/connections", json={"id": "w", "record1_id": "john", "record2_id": "acme"}))
     page1 = seed.get("/records/john/connections", params={"limit": 2}).json()
     page2 = seed.get(
         "/records/john/connections", params={"limit": 2, "cursor": page1["next_cursor"]}
@@ -305,18 +343,18 @@ HOSTILE = [
 def test_hostile_role_names_are_rejected_or_made_harmless(
     client: TestClient, driver: Driver, name: str
 ) -> None:
-    client.post("/records", json={"id": "a", "type": "contact", "name": "A"})
-    client.post("/records", json={"id": "b", "type": "contact", "name": "B"})
+    made(client.post("/records", json={"id": "a", "type": "contact", "name": "A"}))
+    made(client.post("/records", json={"id": "b", "type": "contact", "name": "B"}))
     before = query(driver, "MATCH (n) RETURN count(n) AS n")[0]["n"]
     response = client.post("/connection-roles", json={"id": "r", "name": name})
     assert response.status_code in (201, 422), response.json()
     if response.status_code == 201:
         rel_type = response.json()["relationship_type"]
         assert rel_type.replace("_", "").isalnum() and rel_type.isascii()
-        made = client.post(
+        link = client.post(
             "/connections", json={"record1_id": "a", "record2_id": "b", "record2_role_id": "r"}
         )
-        assert made.status_code == 201
+        assert link.status_code == 201
         types = query(driver, "MATCH ()-[e]->() RETURN collect(DISTINCT type(e)) AS t")[0]["t"]
         assert rel_type in types
     else:
@@ -348,3 +386,71 @@ def test_hostile_record_types_ids_and_keys_change_nothing(
     )
     assert client.get("/records", params={"type": value}).status_code == 422
     assert query(driver, "MATCH (n) RETURN count(n) AS n")[0]["n"] == 0
+
+
+def test_inactive_connections_are_hidden_by_default_and_shown_on_request(
+    seed: TestClient, driver: Driver
+) -> None:
+    made(seed.post("/connections", json={"id": "on", "record1_id": "john", "record2_id": "jane"}))
+    made(
+        seed.post(
+            "/connections",
+            json={"id": "off", "record1_id": "john", "record2_id": "bob", "state": "inactive"},
+        )
+    )
+    states = query(
+        driver, "MATCH ()-[e]->() RETURN e.connection_id AS id, collect(e.state) AS s ORDER BY id"
+    )
+    assert states == [
+        {"id": "off", "s": ["inactive", "inactive"]},
+        {"id": "on", "s": ["active", "active"]},
+    ]  # set-up
+    ids = [i["connection_id"] for i in seed.get("/records/john/connections").json()["items"]]
+    assert ids == ["on"]
+    shown = seed.get("/records/john/connections", params={"state": "inactive"}).json()["items"]
+    assert [(i["connection_id"], i["state"], i["record"]["id"]) for i in shown] == [
+        ("off", "inactive", "bob")
+    ]
+    active = seed.get("/records/john/connections", params={"state": "active"}).json()["items"]
+    assert [i["connection_id"] for i in active] == ["on"]
+    # From the other end too.
+    assert seed.get("/records/bob/connections").json()["items"] == []
+    back = seed.get("/records/bob/connections", params={"state": "inactive"}).json()["items"]
+    assert [i["connection_id"] for i in back] == ["off"]
+
+
+@pytest.mark.parametrize(
+    ("as_of", "expected"),
+    [
+        ("2023-12-31", ["open-end"]),  # the day before the window
+        ("2024-01-01", ["open-end", "window"]),  # exactly the start: included
+        ("2024-06-30", ["open-end", "window"]),
+        ("2024-12-31", ["open-end", "window"]),  # exactly the end: included
+        ("2025-01-01", ["open-end"]),  # the day after
+    ],
+)
+def test_as_of_bounds_are_inclusive_on_record_connections(
+    seed: TestClient, as_of: str, expected: list[str]
+) -> None:
+    made(
+        seed.post(
+            "/connections",
+            json={
+                "id": "window",
+                "record1_id": "john",
+                "record2_id": "jane",
+                "effective_start": "2024-01-01",
+                "effective_end": "2024-12-31",
+            },
+        )
+    )
+    made(
+        seed.post(
+            "/connections",
+            json={"id": "open-end", "record1_id": "john", "record2_id": "bob"},
+        )
+    )
+    got = seed.get("/records/john/connections", params={"as_of": as_of}).json()["items"]
+    assert [i["connection_id"] for i in got] == expected
+    back = seed.get("/records/jane/connections", params={"as_of": as_of}).json()["items"]
+    assert [i["connection_id"] for i in back] == [c for c in expected if c == "window"]

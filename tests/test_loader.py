@@ -1,7 +1,9 @@
 """`graphsvc load`: every format into a real Neo4j, idempotent re-loads, the rejects round trip."""
 
+import csv
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -9,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from neo4j import Driver
@@ -62,6 +65,74 @@ def graph_state(driver: Driver) -> list[dict[str, object]]:
     )
 
 
+def file_rows(path: Path) -> list[dict[str, Any]]:
+    """The file's rows as the standard library reads them (not graphsvc.loader's readers)."""
+    if path.suffix == ".csv":
+        with path.open(newline="") as f:
+            return list(csv.DictReader(f))
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def rel_type(role_name: str) -> str:
+    """The README's rule: a role's relationship type is its name in upper snake case."""
+    return re.sub(r"[^A-Za-z0-9]+", "_", role_name).strip("_").upper()
+
+
+def expected_edges(
+    roles: Path,
+    connections: Path,
+    skip: set[str] = frozenset(),  # type: ignore[assignment]
+) -> list[dict[str, object]]:
+    """graph_state() as it must be after loading these files, worked out from the files alone."""
+    types = {r["id"]: rel_type(r["name"]) for r in file_rows(roles)}
+    edges: list[dict[str, object]] = []
+    for row in file_rows(connections):
+        if row["id"] in skip:
+            continue
+        role1, role2 = row.get("record1_role_id") or None, row.get("record2_role_id") or None
+        common = {
+            "id": row["id"],
+            "state": row.get("state") or "active",
+            "description": row.get("description") or "",
+            "start": row.get("effective_start") or None,
+            "end": row.get("effective_end") or None,
+            "role1": role1,
+            "role2": role2,
+        }
+        r1, r2 = row["record1_id"], row["record2_id"]
+        t2 = types[role2] if role2 else "CONNECTED_TO"
+        t1 = types[role1] if role1 else "CONNECTED_TO"
+        edges.append(common | {"side": 1, "type": t2, "source": r1, "target": r2})
+        edges.append(common | {"side": 2, "type": t1, "source": r2, "target": r1})
+    return sorted(edges, key=lambda e: (str(e["id"]), int(e["side"])))  # type: ignore[call-overload]
+
+
+def expected_records(records: Path, skip: set[str]) -> list[dict[str, object]]:
+    out = []
+    for row in file_rows(records):
+        if row["id"] in skip:
+            continue
+        attributes = row.pop("attributes", None) or {
+            k: v for k, v in row.items() if k not in ("id", "type", "name") and v != ""
+        }
+        out.append({"id": row["id"], "type": row["type"], "name": row["name"], **attributes})
+    return sorted(out, key=lambda r: str(r["id"]))
+
+
+def records_in_neo4j(driver: Driver) -> list[dict[str, object]]:
+    rows = query(
+        driver,
+        "MATCH (n:Record) RETURN properties(n) AS p, labels(n) AS labels ORDER BY n.id",
+    )
+    out = []
+    for row in rows:
+        props = {k: v for k, v in row["p"].items() if k not in ("created_at", "updated_at")}
+        label = "".join(part.title() for part in str(props["type"]).split("_"))
+        assert sorted(row["labels"]) == sorted(["Record", label]), row
+        out.append(props)
+    return out
+
+
 def test_readers_and_chunks() -> None:
     rows = list(read_rows(DATA / "records.csv", "records", "csv"))
     assert rows[0] == Row(
@@ -106,18 +177,31 @@ def test_load_roles_records_connections_then_reload_is_unchanged(
     assert "record 'ghost' not found (record2_id)" in connections.stderr
     assert "would close a loop" in connections.stderr
     state = graph_state(driver)
-    assert [(e["id"], e["type"], e["source"]) for e in state] == [
-        ("c1", "REFERRAL", "john"),
-        ("c1", "REFERRED_BY", "jane"),
-        ("c2", "EMPLOYER", "john"),
-        ("c2", "EMPLOYEE", "acme"),
-        ("c3", "FRIEND", "jane"),
-        ("c3", "FRIEND", "bob"),
-    ]
-    assert state[4]["state"] == "inactive" and state[4]["end"] == "2021-06-30"
-    assert state[2]["start"] == "2020-01-01" and state[0]["description"] == "met at a conference"
-    [jane] = query(driver, "MATCH (n:Record {id: 'jane'}) RETURN n.tier AS tier, n.city AS city")
-    assert jane == {"tier": "gold", "city": "Oslo"}
+    # Every property of every edge, and every record, as the input files say (c4, c5 and the
+    # record "bad id" are the rows the README says fail).
+    assert state == expected_edges(
+        files / f"roles.{fmt}", files / f"connections.{fmt}", skip={"c4", "c5"}
+    )
+    assert records_in_neo4j(driver) == expected_records(files / f"records.{fmt}", {"bad id"})
+    roles_in_db = query(
+        driver,
+        """MATCH (r:ConnectionRole) RETURN r.id AS id, r.name AS name, r.category AS category,
+                  r.description AS description, r.record_types AS record_types,
+                  r.reciprocal_role_id AS reciprocal_role_id, r.acyclic AS acyclic ORDER BY id""",
+    )
+    roles_in_file = []
+    for r in file_rows(files / f"roles.{fmt}"):
+        record_types = r["record_types"]
+        roles_in_file.append(
+            r
+            | {
+                "record_types": record_types.split(";")
+                if isinstance(record_types, str)
+                else record_types,
+                "acyclic": r["acyclic"] in (True, "true"),
+            }
+        )
+    assert roles_in_db == sorted(roles_in_file, key=lambda r: r["id"])
 
     again = load(settings, "connections", files / f"connections.{fmt}")
     assert "0 created, 0 updated, 3 unchanged, 2 failed" in again.stdout
@@ -241,29 +325,18 @@ def generated(tmp_path: Path) -> Path:
     return out
 
 
-def expected_connections(path: Path) -> set[tuple[object, ...]]:
-    return {
-        (r.data["id"], r.data["record1_id"], r.data["record2_id"], r.data["state"])
-        for r in read_rows(path, "connections", "csv")
-    }
-
-
 def assert_clean_state(driver: Driver, path: Path) -> None:
-    """Exactly the file's connections, each with its key node and its two edges."""
+    """Exactly the file's connections, each with its key node and its two edges, every property
+    as the file has it (read with the standard library, not the loader's reader)."""
+    expected = expected_edges(path.parent / "roles.jsonl", path)
     [counts] = query(
         driver,
         """MATCH (k:ConnectionKey) WITH count(k) AS keys
            MATCH ()-[e]->() RETURN keys, count(e) AS edges,
                   count(DISTINCT e.connection_id) AS ids""",
     )
-    expected = expected_connections(path)
-    assert counts == {"keys": len(expected), "edges": 2 * len(expected), "ids": len(expected)}
-    rows = query(
-        driver,
-        """MATCH (a)-[e {side: 1}]->(b)
-           RETURN e.connection_id AS id, a.id AS r1, b.id AS r2, e.state AS state""",
-    )
-    assert {(r["id"], r["r1"], r["r2"], r["state"]) for r in rows} == expected
+    assert counts == {"keys": len(expected) // 2, "edges": len(expected), "ids": len(expected) // 2}
+    assert graph_state(driver) == expected
 
 
 def start_connections_load(settings: Settings, path: Path) -> subprocess.Popen[str]:
@@ -298,7 +371,7 @@ def test_kill_9_mid_load_then_rerun(tmp_path: Path, settings: Settings, driver: 
     finally:
         process.send_signal(signal.SIGKILL)
         process.communicate(timeout=60)
-    total = len(expected_connections(data / "connections.csv"))
+    total = len(file_rows(data / "connections.csv"))
     assert committed < total
     # No half pairs even at the kill: every key has both edges.
     [half] = query(

@@ -30,7 +30,9 @@ def test_generated_id_and_duplicate_id(client: TestClient) -> None:
     first = client.post("/records", json={"type": "contact", "name": "No Id"})
     assert first.status_code == 201
     assert len(first.json()["id"]) == 36
-    client.post("/records", json={"id": "x", "type": "contact", "name": "X"})
+    assert (
+        client.post("/records", json={"id": "x", "type": "contact", "name": "X"}).status_code == 201
+    )
     dup = client.post("/records", json={"id": "x", "type": "contact", "name": "X again"})
     assert dup.status_code == 409
     assert "'x' already exists" in dup.json()["detail"]
@@ -50,10 +52,11 @@ def test_put_creates_then_replaces_including_type(client: TestClient, driver: Dr
 
 
 def test_patch_merges_and_null_deletes(client: TestClient) -> None:
-    client.post(
+    made = client.post(
         "/records",
         json={"id": "r", "type": "contact", "name": "R", "attributes": {"city": "Oslo", "age": 40}},
     )
+    assert made.json()["attributes"] == {"city": "Oslo", "age": 40}
     patched = client.patch(
         "/records/r", json={"name": "R2", "attributes": {"city": None, "vip": True}}
     )
@@ -96,8 +99,10 @@ def test_malformed_input_is_422_naming_the_field(client: TestClient) -> None:
 
 def test_paging_with_cursor_type_filter_and_name_prefix(client: TestClient) -> None:
     for i in range(7):
-        client.post("/records", json={"id": f"c{i}", "type": "contact", "name": f"Ann {i}"})
-    client.post("/records", json={"id": "a1", "type": "account", "name": "Annex Ltd"})
+        made = client.post("/records", json={"id": f"c{i}", "type": "contact", "name": f"Ann {i}"})
+        assert made.status_code == 201
+    made = client.post("/records", json={"id": "a1", "type": "account", "name": "Annex Ltd"})
+    assert made.status_code == 201
     seen, cursor = [], None
     while True:
         page = client.get(

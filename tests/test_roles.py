@@ -57,7 +57,10 @@ def test_category_and_record_types_are_validated(client: TestClient) -> None:
 def test_rename_retypes_edges_and_delete_in_use_is_409(client: TestClient, driver: Driver) -> None:
     role(client, id="colleague", name="Colleague", reciprocal_role_id=None)
     for rid in ("a", "b"):
-        client.post("/records", json={"id": rid, "type": "contact", "name": rid})
+        assert (
+            client.post("/records", json={"id": rid, "type": "contact", "name": rid}).status_code
+            == 201
+        )
     created = client.post(
         "/connections",
         json={
@@ -69,6 +72,8 @@ def test_rename_retypes_edges_and_delete_in_use_is_409(client: TestClient, drive
         },
     )
     assert created.status_code == 201
+    types = query(driver, "MATCH ()-[e {connection_id: 'c'}]->() RETURN collect(type(e)) AS t")
+    assert types[0]["t"] == ["COLLEAGUE", "COLLEAGUE"]  # set-up
     renamed = client.patch("/connection-roles/colleague", json={"name": "Coworker"})
     assert renamed.json()["relationship_type"] == "COWORKER"
     types = query(driver, "MATCH ()-[e {connection_id: 'c'}]->() RETURN collect(type(e)) AS t")

@@ -13,6 +13,7 @@ from neo4j import Driver
 from graphsvc.api.app import create_app
 from graphsvc.api.security import digest
 from graphsvc.config import Settings
+from tests.conftest import query
 
 READ_KEY, WRITE_KEY = "gsk_read-key-for-tests", "gsk_write-key-for-tests"
 
@@ -41,12 +42,18 @@ def test_keys_and_scopes(keyed: TestClient) -> None:
     assert keyed.get("/ready").status_code == 200
 
 
-def test_body_over_the_limit_is_413(settings: Settings, driver: Driver) -> None:
+def test_body_over_the_limit_is_413_and_writes_nothing(settings: Settings, driver: Driver) -> None:
     with TestClient(create_app(settings.model_copy(update={"max_body_bytes": 1000}))) as client:
-        big = client.post("/records", json={"type": "contact", "name": "x" * 2000})
+        big = client.post("/records", json={"id": "big", "type": "contact", "name": "x" * 2000})
         assert big.status_code == 413
         assert "limit" in big.json()["detail"]
-        assert client.post("/records", json={"type": "contact", "name": "small"}).status_code == 201
+        batch = [{"id": f"b{i}", "type": "contact", "name": "y" * 50} for i in range(40)]
+        too_many_bytes = client.post("/batch/records", json=batch)
+        assert too_many_bytes.status_code == 413
+        assert query(driver, "MATCH (n) RETURN count(n) AS n") == [{"n": 0}]
+        small = client.post("/records", json={"id": "small", "type": "contact", "name": "small"})
+        assert small.status_code == 201
+    assert query(driver, "MATCH (n) RETURN collect(n.id) AS ids") == [{"ids": ["small"]}]
 
 
 def free_port() -> int:
