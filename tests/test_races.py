@@ -417,11 +417,17 @@ def test_record_type_and_role_types_changes_keep_every_connection_valid(
         for answer in (retype, narrow):
             if answer.status_code not in (409, 422):
                 problems.append(f"{answer.request.method} -> {answer.status_code}")
+        # the batch path (loader, sync) obeys the same rule: the row fails, the record stays
+        batch = client.post("/batch/records", json=[{"id": "a", "type": "account", "name": "a"}])
+        failed = batch.json().get("failed", []) if batch.status_code == 200 else []
+        if not (failed and "cannot become a account" in failed[0]["error"]):
+            problems.append(f"batch retype -> {batch.status_code} {batch.text[:200]}")
         problems += misapplied(driver)
         client.delete("/connections/x0")
         # and under a race
         answers = together(
             lambda: client.put("/records/b", json={"type": "account", "name": "b"}),
+            lambda: client.post("/batch/records", json=[{"id": "b", "type": "lead", "name": "b"}]),
             lambda: client.post(
                 "/connections",
                 json={

@@ -168,9 +168,12 @@ def _roles_used(prepared: Prepared) -> set[str]:
 
 def failure_message(row: dict[str, Any], error: dict[str, Any], roles: RoleIndex) -> str:
     """The message of a failure code the batch statement returned, from the rules' table."""
+    code = rules.Code(error["code"])
+    if code is rules.Code.TYPE_IN_USE:  # a record row whose change of type a connection forbids
+        context = {k: error[k] for k in ("record_id", "record_type", "connection_id", "role")}
+        return rules.violation(code, "type", **context, types=", ".join(error["types"])).message
     side = error.get("side")
     role = roles.by_id.get(row["props"][f"record{side}_role_id"] or "") if side else None
-    code = rules.Code(error["code"])
     if code is rules.Code.RECORD_MISSING:
         field_name = f"record{side}_id"
         v = rules.violation(code, field_name, record_id=row[field_name], where=field_name)
