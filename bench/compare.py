@@ -58,7 +58,7 @@ from graphsvc.errors import NotFoundError
 from graphsvc.graph.db import create_async_driver
 from graphsvc.graph.handle import Graph
 from graphsvc.graph.repository import Repository
-from graphsvc.graph.traversals import Traversals, reach_query
+from graphsvc.graph.traversals import Traversals, reach_query, with_max_depth
 
 CHAIN_LIMIT = 1000
 RELATED_LIMIT = 100
@@ -203,10 +203,6 @@ class Pg:
 
 
 # -- Neo4j: the Cypher through the driver, the repository, the API ------------------------------
-def with_depth(name: str, depth: int) -> str:
-    return cypher.load(name).replace("/*max_depth*/10", str(depth))
-
-
 class Neo:
     """The service's own Cypher files through the raw async driver, as the service sends them:
     one auto-commit query in a READ session (one round trip)."""
@@ -241,7 +237,7 @@ class Neo:
             return [(i[0], i[8]["id"]) for i in rows[0]["items"][:RELATED_LIMIT]]
         if op.kind == "chains":
             params = {"id": case["id"], "role": op.role, "min_depth": 1, "limit": limit, **state}
-            rows = await self._query(with_depth("traversal_chains", op.depth), params)
+            rows = await self._query(with_max_depth("traversal_chains", op.depth), params)
             return {tuple(c["records"]) for c in rows[0]["chains"] or []}
         if op.kind == "reach":
             params = {"id": case["id"], "role": op.role, "max_depth": op.depth}
@@ -259,7 +255,7 @@ class Neo:
             return network_result([r["id"] for r in row["records"]], [e[0] for e in row["edges"]])
         roles = [op.role] if op.role else None
         params = {"from": case["from"], "to": case["to"], "roles": roles, "limit": 1, **state}
-        rows = await self._query(with_depth("traversal_shortest", op.depth), params)
+        rows = await self._query(with_max_depth("traversal_shortest", op.depth), params)
         paths = rows[0]["paths"]
         return len(paths[0]["records"]) - 1 if paths else None
 

@@ -22,7 +22,7 @@ from graphsvc.api.app import create_app
 from graphsvc.config import Settings
 from graphsvc.errors import InvalidError
 from graphsvc.graph.db import create_driver
-from graphsvc.graph.traversals import _with_max_depth
+from graphsvc.graph.traversals import with_max_depth
 from tests import oracle
 
 SEEDS = [11, 12, 13]
@@ -382,8 +382,8 @@ def test_no_path_across_graphs_is_404(crm: Crm) -> None:
 )
 def test_only_a_validated_integer_sets_the_hop_bound(name: str) -> None:
     assert "/*max_depth*/10" in cypher.load(name)
-    query = _with_max_depth(name, 4)
+    query = with_max_depth(name, 4)
     assert query == cypher.load(name).replace("/*max_depth*/10", "4")
     for bad in (-1, 11, "3) RETURN 1 //"):
         with pytest.raises(InvalidError):
-            _with_max_depth(name, bad)  # type: ignore[arg-type]
+            with_max_depth(name, bad)  # type: ignore[arg-type]
