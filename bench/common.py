@@ -91,6 +91,17 @@ def provenance() -> dict[str, Any]:
     }
 
 
+def rss_mb(pid: int) -> float:
+    """A process's resident memory in MB (0 when it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def other_processes() -> dict[str, int]:
     """How many JVMs (Neo4j instances, neo4j-admin) and PostgreSQL servers run on the machine:
     one Neo4j and one PostgreSQL (this bench's) on a quiet machine."""

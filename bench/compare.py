@@ -50,6 +50,7 @@ from bench.common import (
     percentile,
     provenance,
     read_jsonl,
+    rss_mb,
     starts,
 )
 from graphsvc import cypher
@@ -434,7 +435,7 @@ class Api:
         if self.workers == 1:
             return [self.proc.pid]
         out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True)
-        return [int(p) for p in out.stdout.split() if _rss_mb(int(p)) > 30]
+        return [int(p) for p in out.stdout.split() if rss_mb(int(p)) > 30]
 
     def wrk(self, paths: list[str], connections: int, seconds: float) -> dict[str, Any]:
         script = WRK_SCRIPT % ", ".join(json.dumps(p) for p in paths)
@@ -446,7 +447,7 @@ class Api:
         def sample() -> None:
             while not stop.wait(0.25):
                 for pid in self.worker_pids():
-                    peak[pid] = max(peak.get(pid, 0.0), _rss_mb(pid))
+                    peak[pid] = max(peak.get(pid, 0.0), rss_mb(pid))
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -485,16 +486,6 @@ class Api:
             "non2xx": r["non2xx"],
             "rss_mb_max_per_worker": round(max(peak.values(), default=0.0), 1),
         }
-
-
-def _rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
 
 
 # -- the run ------------------------------------------------------------------------------------
