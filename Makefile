@@ -20,7 +20,7 @@ $(VENV)/.installed: pyproject.toml $(LOCK)
 # Re-resolve the lock after a change to pyproject.toml's dependencies (UPGRADE=1: newest of all).
 lock: install
 	$(BIN)/pip install -q '$(UV)'
-	$(BIN)/uv pip compile pyproject.toml --extra test --extra bench --universal \
+	$(BIN)/uv pip compile -q pyproject.toml --extra test --extra bench --universal \
 	  --python-version 3.11 --generate-hashes $(if $(UPGRADE),--upgrade) -o $(LOCK)
 
 run: install  ## local Neo4j (fetched from Maven Central the first time) + the API on :8000
