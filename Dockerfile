@@ -3,8 +3,8 @@ FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY graphsvc ./graphsvc
+# Built into the package (graphsvc/queries/), where the installed service finds it.
 COPY cypher ./cypher
 RUN pip install --no-cache-dir .
-ENV GRAPHSVC_CYPHER_DIR=/app/cypher
 EXPOSE 8000
 CMD ["graphsvc", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -2,14 +2,26 @@
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test lint bench chromium
+# The versions of every dependency (the test and bench extras too), with their hashes.
+LOCK := requirements.lock
+UV := uv==0.13.8
+
+.PHONY: install run test lint bench chromium lock
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# Exactly the locked versions, then graphsvc itself on top (editable, nothing else resolved).
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	python3 -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q --require-hashes -r $(LOCK)
+	$(BIN)/pip install -q --no-deps -e .
 	touch $@
+
+# Re-resolve the lock after a change to pyproject.toml's dependencies (UPGRADE=1: newest of all).
+lock: install
+	$(BIN)/pip install -q '$(UV)'
+	$(BIN)/uv pip compile -q pyproject.toml --extra test --extra bench --universal \
+	  --python-version 3.11 --generate-hashes $(if $(UPGRADE),--upgrade) -o $(LOCK)
 
 run: install  ## local Neo4j (fetched from Maven Central the first time) + the API on :8000
 	$(BIN)/graphsvc neo4j start

@@ -27,10 +27,10 @@ from typing import Any
 from neo4j import Driver
 
 from bench.common import driver as make_driver
-from bench.common import machine, read_jsonl, relationship_type, type_label
-from graphsvc import cypher
+from bench.common import machine, query, read_jsonl
 from graphsvc.config import get_settings
 from graphsvc.graph.db import apply_schema_async, create_async_driver
+from graphsvc.identifiers import relationship_type, type_label
 from graphsvc.neo4j_local import LocalNeo4j
 
 Row = dict[str, Any]
@@ -169,13 +169,11 @@ def cpu_seconds(pid: int | None) -> float | None:
 def wipe(drv: Driver, batch: int = 10_000) -> None:
     """Empty the database in batches of nodes (with their relationships); the schema stays."""
     with drv.session(database=get_settings().neo4j_database) as session:
-        session.run(cypher.load("bench_wipe"), batch=batch).consume()
+        session.run(query("wipe"), batch=batch).consume()
 
 
 def counts(drv: Driver) -> tuple[int, int]:
-    records, _, _ = drv.execute_query(
-        cypher.load("bench_count"), database_=get_settings().neo4j_database
-    )
+    records, _, _ = drv.execute_query(query("count"), database_=get_settings().neo4j_database)
     return int(records[0]["nodes"]), int(records[0]["relationships"])
 
 
@@ -205,8 +203,10 @@ def load(drv: Driver, data: Path, batch_size: int, progress: bool = True) -> dic
         ("connections", lambda: connection_rows(data / "connections.csv", types), 2),
     ]
     for name, rows, edges_per_row in steps:
-        query = cypher.load(f"bench_create_{name}")
-        phases.append((run_phase(drv, name, query, rows(), batch_size, progress), edges_per_row))
+        statement = query(f"create_{name}")
+        phases.append(
+            (run_phase(drv, name, statement, rows(), batch_size, progress), edges_per_row)
+        )
     total = time.perf_counter() - started
     return {
         "data": str(data),

@@ -1,14 +1,14 @@
-"""Helpers shared by the benchmark scripts: the driver, data files, percentiles, the machine."""
+"""Helpers shared by the benchmark scripts: the driver, bench Cypher, data files, percentiles,
+the machine."""
 
 import json
 import os
 import platform
-import re
 import statistics
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, LiteralString
 
 from neo4j import Driver
 
@@ -16,6 +16,8 @@ from graphsvc.config import Settings, get_settings
 from graphsvc.graph.db import create_driver
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+# The benchmarks' own Cypher (bulk baseline, wipe, counts): not the service's, so not in cypher/.
+CYPHER_DIR = Path(__file__).resolve().parent / "cypher"
 # Raw reports of the runs behind bench/RESULTS.md (committed; bench/results_md.py reads them).
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -25,14 +27,10 @@ def driver(settings: Settings | None = None) -> Driver:
     return create_driver(settings or get_settings())
 
 
-def type_label(record_type: str) -> str:
-    """`sales_order` -> `SalesOrder` (the node label of a record type)."""
-    return "".join(part.capitalize() for part in record_type.split("_"))
-
-
-def relationship_type(role_name: str) -> str:
-    """`Referred by` -> `REFERRED_BY`: upper case, runs of non-alphanumerics become `_`."""
-    return re.sub(r"[^A-Z0-9]+", "_", role_name.upper()).strip("_")
+def query(name: str) -> LiteralString:
+    """The query in `bench/cypher/<name>.cypher` (part of the code base, so trusted as a query)."""
+    text: LiteralString = (CYPHER_DIR / f"{name}.cypher").read_text(encoding="utf-8")  # type: ignore[assignment,unused-ignore]
+    return text
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -91,6 +89,17 @@ def provenance() -> dict[str, Any]:
         "load_before": [round(x, 2) for x in os.getloadavg()],
         "other_processes_before": other_processes(),
     }
+
+
+def rss_mb(pid: int) -> float:
+    """A process's resident memory in MB (0 when it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 def other_processes() -> dict[str, int]:

@@ -50,6 +50,7 @@ from bench.common import (
     percentile,
     provenance,
     read_jsonl,
+    rss_mb,
     starts,
 )
 from graphsvc import cypher
@@ -58,7 +59,7 @@ from graphsvc.errors import NotFoundError
 from graphsvc.graph.db import create_async_driver
 from graphsvc.graph.handle import Graph
 from graphsvc.graph.repository import Repository
-from graphsvc.graph.traversals import Traversals, reach_query
+from graphsvc.graph.traversals import Traversals, reach_query, with_max_depth
 
 CHAIN_LIMIT = 1000
 RELATED_LIMIT = 100
@@ -203,10 +204,6 @@ class Pg:
 
 
 # -- Neo4j: the Cypher through the driver, the repository, the API ------------------------------
-def with_depth(name: str, depth: int) -> str:
-    return cypher.load(name).replace("/*max_depth*/10", str(depth))
-
-
 class Neo:
     """The service's own Cypher files through the raw async driver, as the service sends them:
     one auto-commit query in a READ session (one round trip)."""
@@ -241,7 +238,7 @@ class Neo:
             return [(i[0], i[8]["id"]) for i in rows[0]["items"][:RELATED_LIMIT]]
         if op.kind == "chains":
             params = {"id": case["id"], "role": op.role, "min_depth": 1, "limit": limit, **state}
-            rows = await self._query(with_depth("traversal_chains", op.depth), params)
+            rows = await self._query(with_max_depth("traversal_chains", op.depth), params)
             return {tuple(c["records"]) for c in rows[0]["chains"] or []}
         if op.kind == "reach":
             params = {"id": case["id"], "role": op.role, "max_depth": op.depth}
@@ -259,7 +256,7 @@ class Neo:
             return network_result([r["id"] for r in row["records"]], [e[0] for e in row["edges"]])
         roles = [op.role] if op.role else None
         params = {"from": case["from"], "to": case["to"], "roles": roles, "limit": 1, **state}
-        rows = await self._query(with_depth("traversal_shortest", op.depth), params)
+        rows = await self._query(with_max_depth("traversal_shortest", op.depth), params)
         paths = rows[0]["paths"]
         return len(paths[0]["records"]) - 1 if paths else None
 
@@ -438,7 +435,7 @@ class Api:
         if self.workers == 1:
             return [self.proc.pid]
         out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True)
-        return [int(p) for p in out.stdout.split() if _rss_mb(int(p)) > 30]
+        return [int(p) for p in out.stdout.split() if rss_mb(int(p)) > 30]
 
     def wrk(self, paths: list[str], connections: int, seconds: float) -> dict[str, Any]:
         script = WRK_SCRIPT % ", ".join(json.dumps(p) for p in paths)
@@ -450,7 +447,7 @@ class Api:
         def sample() -> None:
             while not stop.wait(0.25):
                 for pid in self.worker_pids():
-                    peak[pid] = max(peak.get(pid, 0.0), _rss_mb(pid))
+                    peak[pid] = max(peak.get(pid, 0.0), rss_mb(pid))
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -489,16 +486,6 @@ class Api:
             "non2xx": r["non2xx"],
             "rss_mb_max_per_worker": round(max(peak.values(), default=0.0), 1),
         }
-
-
-def _rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
 
 
 # -- the run ------------------------------------------------------------------------------------

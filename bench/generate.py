@@ -37,6 +37,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TypedDict
 
+from graphsvc.export import CONNECTION_COLUMNS  # the loader's (and export's) connection columns
+
 ACCOUNT_SHARE = 0.05
 REFERRED_P = 0.5
 MAX_REFERRAL_DEPTH = 8
@@ -50,17 +52,6 @@ WINDOW_P = 0.08
 DESCRIPTION_P = 0.2
 
 RECORD_COLUMNS = ["id", "type", "name", "city"]
-CONNECTION_COLUMNS = [
-    "id",
-    "record1_id",
-    "record2_id",
-    "record1_role_id",
-    "record2_role_id",
-    "state",
-    "description",
-    "effective_start",
-    "effective_end",
-]
 
 
 class RoleRow(TypedDict):

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import RESULTS_DIR, driver, other_processes, provenance
+from bench.common import RESULTS_DIR, driver, other_processes, provenance, rss_mb
 from bench.load import verify
 from graphsvc.config import get_settings
 from graphsvc.neo4j_local import LocalNeo4j
@@ -31,16 +31,6 @@ from graphsvc.neo4j_local import LocalNeo4j
 SUMMARY = re.compile(
     r"in ([\d.]+) s: convert ([\d.]+) s, neo4j-admin ([\d.]+) s, start \+ schema \+ roles ([\d.]+) s"
 )
-
-
-def _rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
 
 
 def _children(pid: int) -> list[int]:
@@ -73,8 +63,8 @@ def run(data: Path) -> dict[str, Any]:
 
     def sample() -> None:
         while not done.wait(0.2):
-            peak["graphsvc"] = max(peak["graphsvc"], _rss_mb(proc.pid))
-            kids = sum(_rss_mb(c) for c in _children(proc.pid))
+            peak["graphsvc"] = max(peak["graphsvc"], rss_mb(proc.pid))
+            kids = sum(rss_mb(c) for c in _children(proc.pid))
             peak["children"] = max(peak["children"], kids)
 
     sampler = threading.Thread(target=sample, daemon=True)

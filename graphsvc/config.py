@@ -12,6 +12,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CACHE_HOME = Path.home() / ".cache" / "graphsvc"
+# The Cypher: in an installed wheel inside the package (pyproject.toml maps cypher/ to
+# graphsvc/queries/), in a checkout or an editable install at the top of the repository.
+_PACKAGED_CYPHER = Path(__file__).resolve().parent / "queries"
+DEFAULT_CYPHER_DIR = _PACKAGED_CYPHER if _PACKAGED_CYPHER.is_dir() else REPO_ROOT / "cypher"
 
 
 def _neo4j(name: str) -> AliasChoices:
@@ -46,7 +50,7 @@ class Settings(BaseSettings):
     # The HTTP service.
     host: str = "127.0.0.1"
     port: int = 8000
-    cypher_dir: Path = REPO_ROOT / "cypher"
+    cypher_dir: Path = DEFAULT_CYPHER_DIR
     # API keys, comma-separated `name:scope:sha256-of-key` entries (`graphsvc keys create` makes
     # one). Empty: no authentication, and `serve` binds to 127.0.0.1 only.
     api_keys: str = ""

@@ -1,4 +1,8 @@
-"""Pydantic models shared by the API, the repository and the loaders."""
+"""Pydantic models shared by the API, the repository and the loaders.
+
+One module over ~300 lines on purpose: it is the API's contract (what /docs shows), read in one
+place, and its validators (attribute keys and values, dates) are shared by every resource's models.
+"""
 
 import math
 import re

@@ -4,7 +4,7 @@ Each method is one round trip: one auto-commit read (`graphsvc.graph.reads`) wit
 whose query also resolves the role ids or names asked for to relationship types and returns the
 connection roles (a handful of nodes) that name each hop's roles. Every traversal follows outgoing edges only,
 since each connection has an edge at both ends. Reach and network are breadth-first searches
-whose depth is a parameter; chains and shortest paths need a literal hop bound (`_with_max_depth`).
+whose depth is a parameter; chains and shortest paths need a literal hop bound (`with_max_depth`).
 """
 
 import logging
@@ -46,7 +46,7 @@ def _records(rows: list[dict[str, Any]]) -> dict[str, Record]:
 
 
 @cache
-def _with_max_depth(name: str, max_depth: int) -> LiteralString:
+def with_max_depth(name: str, max_depth: int) -> LiteralString:
     """The query with its upper hop bound set to max_depth.
 
     Cypher cannot take hop bounds as parameters, and a `length(p) <= $max` filter after a
@@ -150,7 +150,7 @@ class Traversals:
                 field="min_depth",
             )
         row = await self._run(
-            _with_max_depth("traversal_chains", max_depth),
+            with_max_depth("traversal_chains", max_depth),
             id=record_id,
             role=role,
             min_depth=min_depth,
@@ -265,7 +265,7 @@ class Traversals:
         """The shortest path (or all of them) between two records within max_depth hops."""
         name = "traversal_shortest_all" if all_shortest else "traversal_shortest"
         row = await self._run(
-            _with_max_depth(name, max_depth),
+            with_max_depth(name, max_depth),
             **{"from": from_id, "to": to_id},
             roles=roles,
             limit=limit + 1 if all_shortest else 1,
