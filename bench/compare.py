@@ -49,6 +49,7 @@ from bench.common import (
     other_processes,
     percentile,
     provenance,
+    query,
     read_jsonl,
     rss_mb,
     starts,
@@ -516,6 +517,12 @@ async def check_and_time(args: argparse.Namespace, report: dict[str, Any]) -> No
         database_=settings.neo4j_database,
     )
     report["neo4j_settings"] = {r["name"]: r["value"] for r in memory}
+    started = time.perf_counter()
+    warmed, _, _ = await driver.execute_query(
+        query("warm_page_cache"), database_=settings.neo4j_database
+    )
+    report["warm_up"] = dict(warmed[0]) | {"seconds": round(time.perf_counter() - started, 1)}
+    print(f"page cache warmed: {report['warm_up']}", file=sys.stderr)
     ops = [
         op for op in operations(data, pg) if not args.only or any(o in op.name for o in args.only)
     ]
