@@ -1,4 +1,6 @@
 // Identical active connections (same records, same roles, either direction): each group's ids.
+// DISTINCT: an extra copy of one connection's edge is not a duplicate of it (check_connections
+// reports it as extra edges).
 // :params {limit: 1000}
 MATCH (a:Record)-[e]->(b:Record)
 WHERE e.side = 1 AND e.state = "active"
@@ -7,7 +9,7 @@ WITH CASE WHEN a.id < b.id
           ELSE [b.id, coalesce(e.record2_role_id, ""), a.id, coalesce(e.record1_role_id, "")]
      END AS pair, e.connection_id AS id
 ORDER BY id
-WITH pair, collect(id) AS ids
+WITH pair, collect(DISTINCT id) AS ids
 WHERE size(ids) > 1
 RETURN ids
 LIMIT $limit

@@ -225,7 +225,10 @@ def test_audit_pages_past_20000_connections(
            CALL (i) {
              MATCH (a:Record {id: 'p' + toString(i)}), (b:Record {id: 'p' + toString(i + 1)})
              WITH a, b, 'k' + right('0000' + toString(i), 5) AS id
-             CREATE (:ConnectionKey {id: id, record1_id: a.id, record2_id: b.id})
+             // active_key: both ends (id|role, no role here) in sorted order, as rules.py keys them
+             CREATE (:ConnectionKey {id: id, record1_id: a.id, record2_id: b.id,
+                                     active_key: CASE WHEN a.id < b.id THEN a.id + '||' + b.id + '|'
+                                                      ELSE b.id + '||' + a.id + '|' END})
              CREATE (a)-[e1:CONNECTED_TO]->(b), (b)-[e2:CONNECTED_TO]->(a)
              SET e1 = {connection_id: id, record1_id: a.id, record2_id: b.id, state: 'active',
                        description: '', created_at: datetime({epochSeconds: 0}),

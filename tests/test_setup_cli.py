@@ -4,6 +4,7 @@ owner-only, never in the process list), the HTTP API answers only the Browser's 
 
 import os
 import re
+import shutil
 import socket
 import stat
 import subprocess
@@ -182,23 +183,28 @@ def test_an_initialised_instance_without_its_password_says_how_to_fix_it(tmp_pat
     assert "NEO4J_PASSWORD" in result.stderr and "already has a password" in result.stderr
 
 
-def import_args() -> list[str]:
+def import_args(data: Path) -> list[str]:
+    """The sample files, copied to `data` (other tests load tests/data in place and leave their
+    rejects files beside it, so only a folder of this test's own says what this import wrote)."""
+    data.mkdir()
+    for name in ("roles.csv", "records.csv", "connections.csv"):
+        shutil.copy(DATA / name, data / name)
     return [
         "neo4j",
         "import",
         "--roles",
-        str(DATA / "roles.csv"),
+        str(data / "roles.csv"),
         "--records",
-        str(DATA / "records.csv"),
+        str(data / "records.csv"),
         "--connections",
-        str(DATA / "connections.csv"),
+        str(data / "connections.csv"),
     ]
 
 
 @pytest.mark.parametrize("problem", ["bolt port taken", "short password", "no java", "no file"])
 def test_neo4j_import_checks_cheap_things_first(tmp_path: Path, problem: str) -> None:
     env = instance_env(tmp_path / "home", NEO4J_PASSWORD="long-enough-password")
-    args = import_args()
+    args = import_args(tmp_path / "data")
     expect = {
         "bolt port taken": "already in use",
         "short password": "at least 8",
@@ -222,7 +228,7 @@ def test_neo4j_import_checks_cheap_things_first(tmp_path: Path, problem: str) ->
     assert result.returncode == 1, result.stdout
     assert expect in result.stderr, result.stderr
     # Nothing was validated or converted: no rejects, no temporary import directory.
-    assert not list(DATA.glob("*.rejects.*"))
+    assert not list((tmp_path / "data").glob("*.rejects.*"))
     assert not (tmp_path / "home" / "data" / "databases").exists()
 
 
