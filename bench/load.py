@@ -12,7 +12,7 @@ Prints a table (edges/s counts both edges of a connection) and the loader/baseli
 
 Before a load's time counts, its answer is checked (`verify`): the graph holds exactly the
 manifest's records, connections and 2 edges per connection, and a sample of connections (every
-997th row) reads back through `cypher/connection_get.cypher` with the file's records, roles,
+997th row) reads back through `cypher/service/connection_get.cypher` with the file's records, roles,
 state, description and dates; the loader must report every row created (first load) and every
 row unchanged (the re-load), none failed. A failed check is in the report and exits 1.
 """

@@ -1,4 +1,5 @@
-"""Loads the Cypher kept in `cypher/`: one query per file, looked up by file stem."""
+"""Loads the Cypher kept in `cypher/`: the service's queries in `cypher/service/` (one query per
+file, looked up by file stem), the schema in `cypher/schema/`, the Browser's files in `cypher/browser/`."""
 
 from functools import cache
 from pathlib import Path
@@ -13,12 +14,12 @@ def cypher_dir() -> Path:
 
 @cache
 def load(name: str) -> LiteralString:
-    """The query in `cypher/<name>.cypher`.
+    """The query in `cypher/service/<name>.cypher`.
 
     The files are part of the code base, so this is the one place where file text is trusted
     as a query (the driver's LiteralString guard against string-built queries).
     """
-    path = cypher_dir() / f"{name}.cypher"
+    path = cypher_dir() / "service" / f"{name}.cypher"
     text: LiteralString = path.read_text(encoding="utf-8")  # type: ignore[assignment,unused-ignore]
     return text
 
@@ -37,4 +38,4 @@ def schema_statements() -> list[LiteralString]:
 
 
 def names() -> list[str]:
-    return sorted(p.stem for p in cypher_dir().glob("*.cypher"))
+    return sorted(p.stem for p in (cypher_dir() / "service").glob("*.cypher"))

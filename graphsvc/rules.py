@@ -4,7 +4,7 @@ Pure functions over typed roles and records return violation codes; `MESSAGES` i
 that turns a code into the text users see, and `STATUS` the HTTP status it maps to. The rules
 that need the graph (a duplicate, a loop of an acyclic role) are found by Cypher or by the offline
 import's in-memory index; they report the same codes with the same context, so every path says
-the same thing. The batch statement (`cypher/batch_connections_upsert.cypher`) returns codes too.
+the same thing. The batch statement (`cypher/service/batch_connections_upsert.cypher`) returns codes too.
 """
 
 from collections.abc import Iterable, Mapping

@@ -37,7 +37,7 @@ from tests.conftest import free_port, local_test_settings, query
 
 CYPHER = REPO_ROOT / "cypher"
 GUIDE = CYPHER / "browser" / "guide.html"
-QUERIES = sorted(p.stem for p in CYPHER.glob("browser_*.cypher"))
+QUERIES = sorted(p.stem for p in (CYPHER / "browser").glob("browser_*.cypher"))
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -59,9 +59,9 @@ REFERRAL_TREE = {"John Doe", "Jane Doe", "Mark Lee", "Alice Smith", "Bob Brown"}
 
 
 def params_of(name: str) -> str:
-    text = (CYPHER / f"{name}.cypher").read_text(encoding="utf-8")
+    text = (CYPHER / "browser" / f"{name}.cypher").read_text(encoding="utf-8")
     match = re.search(r"^// :params (.*)$", text, re.M)
-    assert match, f"cypher/{name}.cypher has no `// :params {{...}}` line"
+    assert match, f"cypher/browser/{name}.cypher has no `// :params {{...}}` line"
     return match.group(1)
 
 
@@ -92,7 +92,10 @@ def test_guide_holds_every_browser_query_verbatim_with_its_params() -> None:
     }
     assert sorted(shown) == QUERIES
     for name in QUERIES:
-        assert shown[name] == (CYPHER / f"{name}.cypher").read_text(encoding="utf-8").rstrip()
+        assert (
+            shown[name]
+            == (CYPHER / "browser" / f"{name}.cypher").read_text(encoding="utf-8").rstrip()
+        )
         assert params[name] == f":params {params_of(name)}"
 
 
@@ -166,7 +169,9 @@ def test_guide_queries_answer_on_the_demo_data(settings: Settings, driver: Drive
 
     def run(name: str) -> list[dict[str, object]]:
         params = query(driver, f"RETURN {params_of(name)} AS p")[0]["p"]
-        records, _, _ = driver.execute_query((CYPHER / f"{name}.cypher").read_text(), params)
+        records, _, _ = driver.execute_query(
+            (CYPHER / "browser" / f"{name}.cypher").read_text(), params
+        )
         return [r.data() for r in records]
 
     jane = run("browser_record_connections")

@@ -64,5 +64,5 @@ def test_the_wheel_carries_every_cypher_file_and_package(tmp_path: Path) -> None
     assert done.returncode == 0, done.stderr
     where, first_line, statements = done.stdout.splitlines()
     assert Path(where) == site / "graphsvc" / "queries"
-    assert first_line == (cypher / "record_get.cypher").read_text().splitlines()[0]
+    assert first_line == (cypher / "service" / "record_get.cypher").read_text().splitlines()[0]
     assert int(statements) > 0

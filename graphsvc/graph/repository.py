@@ -80,7 +80,7 @@ class Repository:
             raise timed_out(exc) or exc from None
 
     async def _read_one(self, name: str, **params: Any) -> list[dict[str, Any]]:
-        """The rows of cypher/<name>.cypher, a single-statement read: auto-commit, one round
+        """The rows of cypher/service/<name>.cypher, a single-statement read: auto-commit, one round
         trip (graphsvc/graph/reads.py)."""
         return await read(self.driver, self.database, cypher.load(name), params, self.timeout)
 
