@@ -1,4 +1,4 @@
-"""What `graphsvc sync dataverse` does, for the thin command in graphsvc/cli.py: runs once or
+"""What `graphsvc sync dataverse` does, for the thin command in graphsvc/cli/sync.py: runs once or
 every N seconds, prints progress and a summary per table, `--status`; raises `SyncStop` with a
 message when it cannot go on."""
 
