@@ -18,9 +18,6 @@ from graphsvc.graph.handle import Graph
 log = logging.getLogger("graphsvc")
 
 
-Database = Graph  # the process's graph handle (driver, database, timeout, schema)
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 

@@ -5,18 +5,15 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from graphsvc.api.deps import BatchWriterDep
 from graphsvc.api.responses import errors
-from graphsvc.errors import GraphError, InvalidError
-from graphsvc.graph.batch import MAX_BATCH_ROWS, BatchWriter, Item
+from graphsvc.errors import InvalidError, PayloadTooLargeError
+from graphsvc.graph.batch import MAX_BATCH_ROWS, Item
 from graphsvc.models import BatchFailure, BatchResult
 from graphsvc.text import printable
 
 router = APIRouter(prefix="/batch", tags=["batch"])
 TOO_DEEP = "JSON nested too deep (a row is one object of fields)"
-
-
-class PayloadTooLargeError(GraphError):
-    status_code = 413
 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -67,10 +64,6 @@ async def _rows(request: Request) -> tuple[list[Item], list[BatchFailure]]:
     return items, failed
 
 
-def _writer(request: Request) -> BatchWriter:
-    return BatchWriter(request.app.state.db)
-
-
 def _merge(result: BatchResult, failed: list[BatchFailure]) -> BatchResult:
     # A failure quotes the row's own id and keys, which may hold unpaired surrogates.
     result.failed = [
@@ -81,17 +74,17 @@ def _merge(result: BatchResult, failed: list[BatchFailure]) -> BatchResult:
 
 
 @router.post("/records", responses=_ERRORS, openapi_extra=_BODY)
-async def batch_records(request: Request) -> BatchResult:
+async def batch_records(request: Request, writer: BatchWriterDep) -> BatchResult:
     """Upsert up to 10,000 records by id (each replaced as by PUT); every row is reported.
 
     A row that fails (bad field, no id) is listed in `failed` with its index and the reason; the
     other rows are written. Re-sending the same rows reports them all `unchanged`."""
     items, failed = await _rows(request)
-    return _merge(await _writer(request).write_records(items), failed)
+    return _merge(await writer.write_records(items), failed)
 
 
 @router.post("/connections", responses=_ERRORS, openapi_extra=_BODY)
-async def batch_connections(request: Request) -> BatchResult:
+async def batch_connections(request: Request, writer: BatchWriterDep) -> BatchResult:
     """Upsert up to 10,000 connections by connection id (rows as in POST /connections, `id`
     required; roles by id or name); every row is reported.
 
@@ -102,4 +95,4 @@ async def batch_connections(request: Request) -> BatchResult:
     close a loop. A changed row updates the connection (both edges retyped if a role changed);
     re-sending the same rows reports them all `unchanged`."""
     items, failed = await _rows(request)
-    return _merge(await _writer(request).write_connections(items), failed)
+    return _merge(await writer.write_connections(items), failed)

@@ -8,6 +8,7 @@ bind anywhere but the loopback interface.
 
 import hashlib
 import hmac
+import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -17,21 +18,13 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from graphsvc.errors import GraphError
+from graphsvc.errors import ForbiddenError, PayloadTooLargeError, UnauthorizedError
 
 SCOPES = ("read", "write")
 NAME_PATTERN = r"[A-Za-z0-9_-]{1,64}"
 api_key_header = APIKeyHeader(
     name="X-API-Key", auto_error=False, description="an API key from `graphsvc keys create`"
 )
-
-
-class UnauthorizedError(GraphError):
-    status_code = 401
-
-
-class ForbiddenError(GraphError):
-    status_code = 403
 
 
 @dataclass(frozen=True)
@@ -148,11 +141,12 @@ class BodyLimit:
                 await self._reject(send)
 
     async def _reject(self, send: Send) -> None:
-        body = f'{{"detail": "request body over the {self.limit} byte limit"}}'.encode()
+        error = PayloadTooLargeError(f"request body over the {self.limit} byte limit")
+        body = json.dumps(error.body()).encode()
         await send(
             {
                 "type": "http.response.start",
-                "status": 413,
+                "status": error.status_code,
                 "headers": [
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(body)).encode()),
