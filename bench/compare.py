@@ -218,7 +218,7 @@ class Neo:
         async with self.driver.session(
             database=self.database, default_access_mode=READ_ACCESS
         ) as s:
-            result = await s.run(query, params)  # type: ignore[arg-type]
+            result = await s.run(query, params)
             return [dict(r) async for r in result]  # not .data(): that walks every value
 
     async def run(self, op: Op, case: dict[str, str], limit: int = CHAIN_LIMIT) -> Result:

@@ -12,23 +12,26 @@ If none can be had the run fails (never skips) with the reason.
 import asyncio
 import gc
 import os
-import socket
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from neo4j import Driver
 
 from graphsvc.api.app import create_app
-from graphsvc.config import CACHE_HOME, Settings
-from graphsvc.graph.check import Report, audit, repair
+from graphsvc.config import Settings
 from graphsvc.graph.db import apply_schema_async, create_async_driver, create_driver
 from graphsvc.neo4j_local import LauncherError, LocalNeo4j
 
-TEST_PASSWORD = "graphsvc-test"
+# Shared helpers live in tests/helpers.py; re-exported for tests that still import them from here.
+from tests.helpers import TEST_PASSWORD as TEST_PASSWORD
+from tests.helpers import free_port as free_port
+from tests.helpers import local_test_settings as local_test_settings
+from tests.helpers import query as query
+from tests.helpers import run_check as run_check
+from tests.helpers import wipe
 
 
 def _docker_answers() -> bool:
@@ -48,26 +51,6 @@ def _docker_answers() -> bool:
             return False
         finally:
             gc.collect()
-
-
-def free_port() -> int:
-    """A port nothing listens on now (the OS picks it), so tests never collide with other work."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def local_test_settings(**overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "neo4j_home": CACHE_HOME / "test-instance",
-        "neo4j_bolt_port": free_port(),
-        "neo4j_http_port": free_port(),
-        "neo4j_password": TEST_PASSWORD,
-        "neo4j_uri": "",
-        "neo4j_heap": "1g",
-        "neo4j_pagecache": "512m",
-    }
-    return Settings(**(values | overrides))
 
 
 @pytest.fixture(scope="session")
@@ -121,11 +104,7 @@ def _clean_graph(request: pytest.FixtureRequest) -> None:
     """Wipe the data (not the schema) before each test that uses the database."""
     if "driver" not in request.fixturenames and "client" not in request.fixturenames:
         return
-    driver: Driver = request.getfixturevalue("driver")
-    with driver.session(database=request.getfixturevalue("settings").neo4j_database) as session:
-        session.run(
-            "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
-        ).consume()
+    wipe(request.getfixturevalue("driver"), request.getfixturevalue("settings").neo4j_database)
 
 
 @pytest.fixture
@@ -134,24 +113,7 @@ def client(settings: Settings, driver: Driver) -> Iterator[TestClient]:
         yield client
 
 
-def query(driver: Driver, cypher: str, **params: Any) -> list[dict[str, Any]]:
-    """Run a read in the test database and return plain dicts (for asserting Neo4j's state)."""
-    records, _, _ = driver.execute_query(cypher, params)  # type: ignore[arg-type]
-    return [r.data() for r in records]
-
-
-def run_check(settings: Settings, fix: bool = False) -> Report:
-    """`graphsvc check` (and `--repair` with `fix`) on the given Neo4j."""
-
-    async def go() -> Report:
-        async with create_async_driver(settings) as driver:
-            report = await audit(driver, settings.neo4j_database)
-            return await repair(driver, settings.neo4j_database, report) if fix else report
-
-    return asyncio.run(go())
-
-
 def pytest_report_header() -> str:
-    from tests.oracle import FRESH_SEED
+    from tests.graph.oracle import FRESH_SEED
 
     return f"traversal oracle: fresh seed {FRESH_SEED} (replay: GRAPHSVC_ORACLE_SEED={FRESH_SEED})"

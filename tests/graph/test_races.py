@@ -1,0 +1,467 @@
+"""Each promise of a connection, attacked by writers released together, many times over.
+
+One test per class of race in issue 11. Every trial wipes the graph, sets up a few records and
+roles, then releases two or more requests at once with a barrier; the final graph is judged by
+Cypher written here (not by `graphsvc check`, which is code under test), and every answer must be
+a success or a clear 404/409/422/503. Each test prints `RACE <class> trials=N violations=M`
+(`pytest -s` shows it) and fails on any violation.
+"""
+
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import httpx2 as httpx  # what starlette's TestClient answers with (not httpx)
+import pytest
+from fastapi.testclient import TestClient
+from neo4j import Driver
+
+from tests.helpers import query
+
+pytestmark = pytest.mark.slow
+
+TRIALS = int(os.environ.get("RACE_TRIALS", "25"))
+CLEAR = {200, 201, 204, 404, 409, 422, 503}
+Request = Callable[[], httpx.Response]
+
+
+def wipe(driver: Driver) -> None:
+    driver.execute_query("MATCH (n) DETACH DELETE n")
+
+
+Answer = httpx.Response | str  # a response, or the exception the server raised (a 500)
+
+
+def together(*requests: Request) -> list[Answer]:
+    """Run the requests in threads released at the same instant; their answers in order."""
+    barrier = threading.Barrier(len(requests))
+    answers: list[Answer | None] = [None] * len(requests)
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            answers[i] = requests[i]()
+        except Exception as exc:  # TestClient re-raises what the app raised: a 500
+            answers[i] = f"500: {exc!r}"[:300]
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(requests))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return [a for a in answers if a is not None]
+
+
+def judge(name: str, trial: Callable[[int], list[str]]) -> None:
+    """Run `trial` TRIALS times; each returns what it found broken. Print and assert the count."""
+    broken: list[str] = []
+    for n in range(TRIALS):
+        found = trial(n)
+        if found:
+            broken.append(f"trial {n}: {found}")
+    print(f"RACE {name} trials={TRIALS} violations={len(broken)}")
+    assert broken == [], "\n".join(broken[:5])
+
+
+def unclear(answers: list[Answer]) -> list[str]:
+    return [a for a in answers if isinstance(a, str)] + [
+        f"{a.request.method} {a.request.url.path} -> {a.status_code} {a.text[:200]}"
+        for a in answers
+        if not isinstance(a, str) and a.status_code not in CLEAR
+    ]
+
+
+def records(client: TestClient, *ids: str, type_: str = "contact") -> None:
+    for rid in ids:
+        assert client.put(f"/records/{rid}", json={"type": type_, "name": rid}).status_code in (
+            200,
+            201,
+        )
+
+
+def role(client: TestClient, **body: Any) -> None:
+    response = client.post("/connection-roles", json=body)
+    assert response.status_code == 201, response.text
+
+
+def whole(driver: Driver) -> list[str]:
+    """Every key has its two edges and both records; every edge has its key."""
+    rows = query(
+        driver,
+        """
+        MATCH (k:ConnectionKey)
+        OPTIONAL MATCH (a:Record {id: k.record1_id})
+        OPTIONAL MATCH (b:Record {id: k.record2_id})
+        OPTIONAL MATCH ()-[e {connection_id: k.id}]->()
+        WITH k, a, b, count(e) AS edges
+        WHERE a IS NULL OR b IS NULL OR edges <> 2
+        RETURN k.id + ' has ' + toString(edges) + ' edges' +
+               CASE WHEN a IS NULL OR b IS NULL THEN ' and a missing record' ELSE '' END AS what
+        UNION ALL
+        MATCH ()-[e]->()
+        WHERE NOT EXISTS { MATCH (:ConnectionKey {id: e.connection_id}) }
+        RETURN 'edge ' + type(e) + ' of ' + coalesce(e.connection_id, '?') + ' has no key' AS what
+        """,
+    )
+    return [r["what"] for r in rows]
+
+
+# -- 1. duplicates --------------------------------------------------------------------------------
+def duplicates(driver: Driver) -> list[str]:
+    rows = query(
+        driver,
+        """
+        MATCH (a:Record)-[e]->(b:Record)
+        WHERE e.side = 1 AND e.state = 'active'
+        WITH CASE WHEN a.id < b.id
+                  THEN [a.id, b.id, coalesce(e.record1_role_id, ''), coalesce(e.record2_role_id, '')]
+                  ELSE [b.id, a.id, coalesce(e.record2_role_id, ''), coalesce(e.record1_role_id, '')]
+             END AS pair, collect(e.connection_id) AS ids
+        WHERE size(ids) > 1
+        RETURN ids
+        """,
+    )
+    return [f"duplicates {r['ids']}" for r in rows]
+
+
+def test_concurrent_batches_and_posts_never_duplicate_a_connection(
+    client: TestClient, driver: Driver
+) -> None:
+    def trial(n: int) -> list[str]:
+        wipe(driver)
+        records(client, "a", "b")
+        role(client, id="friend", name="Friend", reciprocal_role_id="friend")
+        row = {"record1_id": "a", "record2_id": "b", "record2_role_id": "friend"}
+        flipped = {
+            "record1_id": "b",
+            "record2_id": "a",
+            "record1_role_id": "friend",
+            "record2_role_id": "friend",
+        }
+        answers = together(
+            lambda: client.post("/batch/connections", json=[row | {"id": "x1"}]),
+            lambda: client.post("/batch/connections", json=[flipped | {"id": "x2"}]),
+            lambda: client.post("/connections", json=row | {"id": "x3"}),
+        )
+        return unclear(answers) + duplicates(driver) + whole(driver)
+
+    judge("1-duplicates", trial)
+
+
+# -- 2. role delete vs create ---------------------------------------------------------------------
+def dangling_roles(driver: Driver) -> list[str]:
+    rows = query(
+        driver,
+        """
+        MATCH ()-[e]->()
+        UNWIND [e.record1_role_id, e.record2_role_id] AS role_id
+        WITH e, role_id WHERE role_id IS NOT NULL
+          AND NOT EXISTS { MATCH (:ConnectionRole {id: role_id}) }
+        RETURN DISTINCT e.connection_id + ' uses missing role ' + role_id AS what
+        """,
+    )
+    return [r["what"] for r in rows]
+
+
+def test_role_delete_racing_creates_leaves_no_dangling_role(
+    client: TestClient, driver: Driver
+) -> None:
+    def trial(n: int) -> list[str]:
+        wipe(driver)
+        records(client, "a", "b", "c")
+        role(client, id="friend", name="Friend", reciprocal_role_id="friend")
+        answers = together(
+            lambda: client.delete("/connection-roles/friend"),
+            lambda: client.post(
+                "/connections",
+                json={
+                    "id": "x1",
+                    "record1_id": "a",
+                    "record2_id": "b",
+                    "record2_role_id": "friend",
+                },
+            ),
+            lambda: client.post(
+                "/batch/connections",
+                json=[
+                    {"id": "x2", "record1_id": "b", "record2_id": "c", "record2_role_id": "friend"}
+                ],
+            ),
+        )
+        return unclear(answers) + dangling_roles(driver) + whole(driver)
+
+    judge("2-role-delete", trial)
+
+
+# -- 3. role rename vs create ---------------------------------------------------------------------
+def stale_types(driver: Driver) -> list[str]:
+    rows = query(
+        driver,
+        """
+        MATCH (x)-[e]->(y)
+        WITH e, CASE e.side WHEN 1 THEN e.record2_role_id ELSE e.record1_role_id END AS role_id
+        OPTIONAL MATCH (r:ConnectionRole {id: role_id})
+        WITH e, role_id, CASE WHEN role_id IS NULL THEN 'CONNECTED_TO'
+                              ELSE r.relationship_type END AS expected
+        WHERE type(e) <> coalesce(expected, '?')
+        RETURN e.connection_id + ' is ' + type(e) + ', its role says ' +
+               coalesce(expected, 'nothing') AS what
+        """,
+    )
+    return [r["what"] for r in rows]
+
+
+def test_role_rename_racing_creates_retypes_every_edge(client: TestClient, driver: Driver) -> None:
+    def trial(n: int) -> list[str]:
+        wipe(driver)
+        records(client, "a", "b", "c", "d")
+        role(client, id="friend", name="Friend", reciprocal_role_id="friend")
+        answers = together(
+            lambda: client.patch("/connection-roles/friend", json={"name": f"Pal {n}"}),
+            lambda: client.post(
+                "/connections",
+                json={
+                    "id": "x1",
+                    "record1_id": "a",
+                    "record2_id": "b",
+                    "record2_role_id": "friend",
+                },
+            ),
+            lambda: client.post(
+                "/batch/connections",
+                json=[
+                    {"id": "x2", "record1_id": "c", "record2_id": "d", "record2_role_id": "friend"}
+                ],
+            ),
+        )
+        return unclear(answers) + stale_types(driver) + whole(driver)
+
+    judge("3-role-rename", trial)
+
+
+# -- 4. loops of an acyclic role ------------------------------------------------------------------
+def loops(driver: Driver) -> list[str]:
+    rows = query(
+        driver,
+        """
+        MATCH (r:ConnectionRole {acyclic: true})
+        MATCH p = (x:Record)-[:$(r.relationship_type)]->+(x)
+        RETURN DISTINCT r.id + ' loop through ' + x.id AS what LIMIT 5
+        """,
+    )
+    return [r["what"] for r in rows]
+
+
+def test_acyclic_role_never_closes_a_loop(client: TestClient, driver: Driver) -> None:
+    def trial(n: int) -> list[str]:
+        wipe(driver)
+        records(client, "a", "b", "c", "d")
+        role(client, id="referral", name="Referral", acyclic=True)
+        ref = {"record2_role_id": "referral"}
+        problems = []
+        # one writer, the acyclic role on both sides of one connection
+        both = client.post(
+            "/connections",
+            json={
+                "id": "both",
+                "record1_id": "a",
+                "record2_id": "b",
+                **ref,
+                "record1_role_id": "referral",
+            },
+        )
+        if both.status_code not in (409, 422):
+            problems.append(f"both sides acyclic -> {both.status_code}")
+        client.delete("/connections/both")
+        # two batches a->b and b->a
+        answers = together(
+            lambda: client.post(
+                "/batch/connections",
+                json=[{"id": "x1", "record1_id": "a", "record2_id": "b", **ref}],
+            ),
+            lambda: client.post(
+                "/batch/connections",
+                json=[{"id": "x2", "record1_id": "b", "record2_id": "a", **ref}],
+            ),
+        )
+        problems += unclear(answers) + loops(driver)
+        # a 4-record loop: a->b, c->d exist; b->c and d->a at once
+        wipe(driver)
+        records(client, "a", "b", "c", "d")
+        role(client, id="referral", name="Referral", acyclic=True)
+        for i, (x, y) in enumerate((("a", "b"), ("c", "d"))):
+            assert (
+                client.post(
+                    "/connections", json={"id": f"e{i}", "record1_id": x, "record2_id": y, **ref}
+                ).status_code
+                == 201
+            )
+        answers = together(
+            lambda: client.post(
+                "/connections", json={"id": "y1", "record1_id": "b", "record2_id": "c", **ref}
+            ),
+            lambda: client.post(
+                "/connections", json={"id": "y2", "record1_id": "d", "record2_id": "a", **ref}
+            ),
+        )
+        return problems + unclear(answers) + loops(driver) + whole(driver)
+
+    judge("4-acyclic-loops", trial)
+
+
+# -- 5. record delete vs create -------------------------------------------------------------------
+def test_record_delete_racing_creates_leaves_no_orphan(client: TestClient, driver: Driver) -> None:
+    def trial(n: int) -> list[str]:
+        wipe(driver)
+        records(client, "a", "b", "c")
+        role(client, id="friend", name="Friend", reciprocal_role_id="friend")
+        answers = together(
+            lambda: client.delete("/records/a"),
+            lambda: client.post(
+                "/connections", json={"id": "x1", "record1_id": "a", "record2_id": "b"}
+            ),
+            lambda: client.post(
+                "/batch/connections",
+                json=[
+                    {"id": "x2", "record1_id": "c", "record2_id": "a", "record2_role_id": "friend"}
+                ],
+            ),
+        )
+        return unclear(answers) + whole(driver)
+
+    judge("5-record-delete", trial)
+
+
+# -- 6. PATCH vs DELETE of one connection ---------------------------------------------------------
+def test_patch_racing_delete_of_a_connection(client: TestClient, driver: Driver) -> None:
+    def trial(n: int) -> list[str]:
+        wipe(driver)
+        records(client, "a", "b")
+        role(client, id="friend", name="Friend", reciprocal_role_id="friend")
+        role(client, id="colleague", name="Colleague", reciprocal_role_id="colleague")
+        created = client.post(
+            "/connections",
+            json={"id": "x1", "record1_id": "a", "record2_id": "b", "record2_role_id": "friend"},
+        )
+        assert created.status_code == 201, created.text
+
+        def patch(role: str) -> Request:
+            body = {"record1_role_id": role, "record2_role_id": role}
+            return lambda: client.patch("/connections/x1", json=body)
+
+        answers = together(
+            patch("colleague"),
+            patch("friend"),
+            lambda: client.delete("/connections/x1"),
+            patch("colleague"),
+            lambda: client.post(  # the batch path updates the same connection
+                "/batch/connections",
+                json=[
+                    {
+                        "id": "x1",
+                        "record1_id": "a",
+                        "record2_id": "b",
+                        "record1_role_id": "colleague",
+                        "record2_role_id": "colleague",
+                    }
+                ],
+            ),
+        )
+        problems = unclear(answers)
+        deleted = any(isinstance(a, httpx.Response) and a.status_code == 204 for a in answers)
+        for a in answers:
+            wrong = isinstance(a, httpx.Response) and (
+                a.status_code not in (200, 404, 409) or (not deleted and a.status_code == 404)
+            )
+            if wrong and isinstance(a, httpx.Response) and a.request.method == "PATCH":
+                problems.append(f"PATCH -> {a.status_code} {a.text[:100]}")
+        return problems + whole(driver)
+
+    judge("6-patch-delete", trial)
+
+
+# -- 7. record type / role record_types vs connections ---------------------------------------------
+def misapplied(driver: Driver) -> list[str]:
+    rows = query(
+        driver,
+        """
+        MATCH (x:Record)-[e]->(y:Record)
+        WITH x, y, e, CASE e.side WHEN 1 THEN e.record2_role_id ELSE e.record1_role_id END AS rid
+        MATCH (r:ConnectionRole {id: rid})
+        WHERE size(coalesce(r.record_types, [])) > 0 AND NOT y.type IN r.record_types
+        RETURN e.connection_id + ': ' + y.id + ' is a ' + y.type + ', role ' + r.id +
+               ' takes ' + reduce(s = '', t IN r.record_types | s + t + ' ') AS what
+        """,
+    )
+    return [r["what"] for r in rows]
+
+
+def test_record_type_and_role_types_changes_keep_every_connection_valid(
+    client: TestClient, driver: Driver
+) -> None:
+    def trial(n: int) -> list[str]:
+        wipe(driver)
+        records(client, "a", "b", "c")
+        role(client, id="employee", name="Employee", record_types=["contact"])
+        role(client, id="friend", name="Friend", reciprocal_role_id="friend")
+        problems = []
+        # refused outright when a connection exists that the new rule forbids
+        made = client.post(
+            "/connections",
+            json={"id": "x0", "record1_id": "c", "record2_id": "a", "record2_role_id": "employee"},
+        )
+        assert made.status_code == 201, made.text
+        retype = client.put("/records/a", json={"type": "account", "name": "a"})
+        narrow = client.patch("/connection-roles/employee", json={"record_types": ["lead"]})
+        for answer in (retype, narrow):
+            if answer.status_code not in (409, 422):
+                problems.append(f"{answer.request.method} -> {answer.status_code}")
+        # the batch path (loader, sync) obeys the same rule: the row fails, the record stays
+        batch = client.post("/batch/records", json=[{"id": "a", "type": "account", "name": "a"}])
+        failed = batch.json().get("failed", []) if batch.status_code == 200 else []
+        if not (failed and "cannot become a account" in failed[0]["error"]):
+            problems.append(f"batch retype -> {batch.status_code} {batch.text[:200]}")
+        problems += misapplied(driver)
+        client.delete("/connections/x0")
+        # and under a race
+        answers = together(
+            lambda: client.put("/records/b", json={"type": "account", "name": "b"}),
+            lambda: client.post("/batch/records", json=[{"id": "b", "type": "lead", "name": "b"}]),
+            lambda: client.post(
+                "/connections",
+                json={
+                    "id": "x1",
+                    "record1_id": "c",
+                    "record2_id": "b",
+                    "record2_role_id": "employee",
+                },
+            ),
+            lambda: client.post(
+                "/batch/connections",
+                json=[
+                    {
+                        "id": "x2",
+                        "record1_id": "a",
+                        "record2_id": "b",
+                        "record2_role_id": "employee",
+                    }
+                ],
+            ),
+        )
+        problems += unclear(answers) + misapplied(driver)
+        answers = together(
+            lambda: client.patch("/connection-roles/employee", json={"record_types": ["lead"]}),
+            lambda: client.post(
+                "/connections",
+                json={
+                    "id": "x3",
+                    "record1_id": "b",
+                    "record2_id": "c",
+                    "record2_role_id": "employee",
+                },
+            ),
+        )
+        return problems + unclear(answers) + misapplied(driver) + whole(driver)
+
+    judge("7-record-types", trial)
