@@ -3,7 +3,8 @@
 The server is Neo4j's own published code, unmodified: Maven resolves the runtime classpath of
 `org.neo4j:neo4j` (kernel, Cypher, Bolt), `org.neo4j.app:neo4j-server` (HTTP) and the Browser
 into `<cache>/neo4j-<version>/lib`, and Neo4j's own bootloader (`Neo4jCommand start|stop`)
-runs it as a background process, exactly as the `neo4j` script of the tarball does.
+runs it as a background process, exactly as the `neo4j` script of the tarball does. The jars
+themselves come from graphsvc/maven.py.
 """
 
 import os
@@ -21,27 +22,11 @@ from neo4j.exceptions import AuthError, ServiceUnavailable
 from pydantic import SecretStr
 
 from graphsvc.config import Settings
+from graphsvc.maven import MavenError, install_apoc, neo4j_classpath
 
 BOOT = "org.neo4j.server.startup.Neo4jCommand"
 ADMIN = "org.neo4j.server.startup.Neo4jAdminCommand"
 MIN_PASSWORD_LENGTH = 8  # Neo4j's dbms.security.auth_minimum_password_length
-
-POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>graphsvc.local</groupId><artifactId>neo4j-community-classpath</artifactId>
-  <version>{version}</version><packaging>pom</packaging>
-  <dependencies>
-    <dependency><groupId>org.neo4j</groupId><artifactId>neo4j</artifactId>
-      <version>{version}</version></dependency>
-    <dependency><groupId>org.neo4j.app</groupId><artifactId>neo4j-server</artifactId>
-      <version>{version}</version></dependency>
-    <dependency><groupId>org.neo4j</groupId><artifactId>neo4j-import-tool</artifactId>
-      <version>{version}</version></dependency>
-    <dependency><groupId>org.neo4j.client</groupId><artifactId>neo4j-browser</artifactId>
-      <version>{browser}</version></dependency>
-  </dependencies>
-</project>
-"""
 
 
 class LauncherError(Exception):
@@ -78,7 +63,10 @@ class LocalNeo4j:
         java = self.preflight()
         self.assemble()
         self.write_conf()
-        install_apoc(self.settings.neo4j_cache_dir, self.home / "plugins", self.lib)
+        try:
+            install_apoc(self.settings.neo4j_cache_dir, self.home / "plugins", self.lib)
+        except MavenError as exc:
+            raise LauncherError(str(exc)) from None
         if not (self.data_dir / "dbms" / "auth.ini").exists():
             self.set_initial_password(java)
         self._run(java, BOOT, "start")
@@ -187,42 +175,12 @@ class LocalNeo4j:
 
     def assemble(self) -> None:
         """Resolve the server's jars from Maven Central into the cache (once per version)."""
-        if (self.lib.parent / "complete").exists():
-            return
-        mvn = shutil.which("mvn")
-        if not mvn:
-            raise LauncherError(
-                "Maven (`mvn`) is required to fetch Neo4j from Maven Central the "
-                "first time; install it (e.g. apt-get install maven)"
+        try:
+            neo4j_classpath(
+                self.lib, self.settings.neo4j_version, self.settings.neo4j_browser_version
             )
-        work = self.lib.parent
-        work.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(self.lib, ignore_errors=True)
-        (work / "pom.xml").write_text(
-            POM.format(
-                version=self.settings.neo4j_version, browser=self.settings.neo4j_browser_version
-            )
-        )
-        result = subprocess.run(
-            [
-                mvn,
-                "-q",
-                "-B",
-                "dependency:copy-dependencies",
-                "-DincludeScope=runtime",
-                f"-DoutputDirectory={self.lib}",
-            ],
-            cwd=work,
-            capture_output=True,
-            text=True,
-        )
-        if result.returncode != 0:
-            (work / "mvn.log").write_text(result.stdout + result.stderr)
-            raise LauncherError(
-                f"Maven could not resolve Neo4j {self.settings.neo4j_version}; "
-                f"see {work / 'mvn.log'}"
-            )
-        (work / "complete").write_text(self.settings.neo4j_version)
+        except MavenError as exc:
+            raise LauncherError(str(exc)) from None
 
     def write_conf(self) -> None:
         s = self.settings
@@ -333,58 +291,3 @@ def port_in_use(port: int) -> bool:
         except OSError:
             return True
     return False
-
-
-# APOC Core, Neo4j's own procedure library (org.neo4j.procedure:apoc-core on Maven Central, with
-# apoc-common, which holds its result classes and is not among its declared dependencies): the
-# traversals use its breadth-first expanders where no property filter applies (graph/traversals.py).
-APOC_VERSION = "5.26.19"
-APOC_POM = """<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>graphsvc.local</groupId><artifactId>apoc-core-plugin</artifactId>
-  <version>{version}</version><packaging>pom</packaging>
-  <dependencies>
-    <dependency><groupId>org.neo4j.procedure</groupId><artifactId>apoc-core</artifactId>
-      <version>{version}</version></dependency>
-    <dependency><groupId>org.neo4j.procedure</groupId><artifactId>apoc-common</artifactId>
-      <version>{version}</version></dependency>
-  </dependencies>
-</project>
-"""
-
-
-def install_apoc(cache_dir: Path, plugins: Path, lib: Path, version: str = APOC_VERSION) -> None:
-    """APOC Core and its runtime libraries into the instance's plugins folder, resolved from
-    Maven Central into the cache once (like the server's own jars); a no-op when present. A
-    library the server already ships (commons-lang3, commons-text: newer there) is not copied."""
-    work = cache_dir / f"apoc-{version}"
-    jars = work / "plugins"
-    if not (work / "complete").exists():
-        mvn = shutil.which("mvn")
-        if not mvn:
-            raise LauncherError("Maven (`mvn`) is required to fetch APOC from Maven Central")
-        work.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(jars, ignore_errors=True)
-        (work / "pom.xml").write_text(APOC_POM.format(version=version))
-        result = subprocess.run(
-            [mvn, "-q", "-B", "dependency:copy-dependencies", "-DincludeScope=runtime",
-             f"-DoutputDirectory={jars}"],
-            cwd=work, capture_output=True, text=True,
-        )  # fmt: skip
-        if result.returncode != 0:
-            (work / "mvn.log").write_text(result.stdout + result.stderr)
-            raise LauncherError(f"Maven could not resolve APOC {version}; see {work / 'mvn.log'}")
-        (work / "complete").write_text(version)
-    plugins.mkdir(parents=True, exist_ok=True)
-    for old in [*plugins.glob("apoc-core-*.jar"), *plugins.glob("apoc-common-*.jar")]:
-        if not old.name.endswith(f"-{version}.jar"):
-            old.unlink()
-    shipped = {_artifact(jar.name) for jar in lib.glob("*.jar")}
-    for jar in jars.glob("*.jar"):
-        if _artifact(jar.name) not in shipped and not (plugins / jar.name).exists():
-            shutil.copy2(jar, plugins / jar.name)
-
-
-def _artifact(jar_name: str) -> str:
-    """`commons-lang3-3.12.0.jar` -> `commons-lang3`."""
-    return re.sub(r"-\d[^-]*(-[A-Za-z0-9.]+)?\.jar$", "", jar_name)

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from graphsvc.loader import Row, _dv_connections, _dv_records, _dv_roles
+from graphsvc.readers import Row, dataverse_connections, dataverse_records, dataverse_roles
 
 TableKind = Literal["roles", "associations", "records", "connections"]
 _TABLE = re.compile(r"\$metadata#(\w+)")
@@ -103,7 +103,7 @@ def read_page(doc: Any, table: str | None = None) -> Page:
         page.ids |= row_ids(item)
         items.append({k: v for k, v in item.items() if k != "_error"})
     if kind == "connections":
-        page.upserts = list(_dv_connections(items))
+        page.upserts = list(dataverse_connections(items))
         for item in items:
             row_id = item.get("connectionid")
             master = item.get("_relatedconnectionid_value")
@@ -111,7 +111,7 @@ def read_page(doc: Any, table: str | None = None) -> Page:
                 is_master = item.get("ismaster") is not False or not master
                 page.twins[row_id] = row_id if is_master else str(master)
     elif kind == "roles":
-        page.upserts = list(_dv_roles(items, None))
+        page.upserts = list(dataverse_roles(items, None))
     elif kind == "associations":
         for number, item in enumerate(items, start=1):
             a, b = item.get("connectionroleid"), item.get("associatedconnectionroleid")
@@ -121,5 +121,5 @@ def read_page(doc: Any, table: str | None = None) -> Page:
             else:
                 page.upserts.append(Row(number, {"_invalid": "association without roles"}, [item]))
     else:
-        page.upserts = list(_dv_records(table, items))
+        page.upserts = list(dataverse_records(table, items))
     return page
