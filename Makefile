@@ -4,6 +4,8 @@ BIN := $(VENV)/bin
 
 # The versions of every dependency (the test and bench extras too), with their hashes.
 LOCK := requirements.lock
+# The Dockerfile's: the runtime dependencies only, at the same versions as $(LOCK).
+RUNTIME_LOCK := requirements-runtime.lock
 UV := uv==0.13.8
 
 .PHONY: install run test lint bench chromium lock
@@ -17,11 +19,14 @@ $(VENV)/.installed: pyproject.toml $(LOCK)
 	$(BIN)/pip install -q --no-deps -e .
 	touch $@
 
-# Re-resolve the lock after a change to pyproject.toml's dependencies (UPGRADE=1: newest of all).
+# Re-resolve the locks after a change to pyproject.toml's dependencies (UPGRADE=1: newest of
+# all). The runtime lock is constrained by the full one, so the image runs the versions CI tested.
 lock: install
 	$(BIN)/pip install -q '$(UV)'
 	$(BIN)/uv pip compile -q pyproject.toml --extra test --extra bench --universal \
 	  --python-version 3.11 --generate-hashes $(if $(UPGRADE),--upgrade) -o $(LOCK)
+	$(BIN)/uv pip compile -q pyproject.toml --universal --python-version 3.11 --generate-hashes \
+	  --constraint $(LOCK) -o $(RUNTIME_LOCK)
 
 run: install  ## local Neo4j (fetched from Maven Central the first time) + the API on :8000
 	$(BIN)/graphsvc neo4j start

@@ -1,5 +1,7 @@
 """docker-compose.yml cannot run here (no Docker engine), so its shape is checked instead."""
 
+import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -36,3 +38,36 @@ def test_api_waits_for_a_healthy_neo4j_and_gets_its_settings() -> None:
     dockerfile = (REPO_ROOT / "Dockerfile").read_text()
     assert "graphsvc" in dockerfile and "COPY cypher" in dockerfile
     assert Path(REPO_ROOT / "cypher" / "schema").is_dir()
+
+
+def _pins(lock: str) -> dict[str, str]:
+    text = (REPO_ROOT / lock).read_text()
+    return {
+        name.lower().replace("_", "-"): version
+        for name, version in re.findall(r"^([A-Za-z0-9._-]+)==(\S+)", text, re.M)
+    }
+
+
+def test_the_image_installs_the_runtime_lock_at_the_tested_versions() -> None:
+    dockerfile = (REPO_ROOT / "Dockerfile").read_text()
+    assert "pip install --no-cache-dir --require-hashes -r requirements-runtime.lock" in dockerfile
+    # then graphsvc alone, nothing resolved
+    assert "pip install --no-cache-dir --no-deps ." in dockerfile
+    runtime, full = _pins("requirements-runtime.lock"), _pins("requirements.lock")
+    # every pin is the version the suite ran with (`make lock` constrains one by the other) ...
+    assert {name: full.get(name) for name in runtime} == runtime
+    # ... every runtime dependency is there, and none of the test or bench tools
+    declared = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    for requirement in declared["dependencies"]:
+        assert re.split(r"[\[<>=;, ]", requirement)[0].lower() in runtime, requirement
+    # (pyyaml, httpx... are runtime dependencies of dependencies: only the tools are checked)
+    for tool in (
+        "pytest",
+        "ruff",
+        "mypy",
+        "playwright",
+        "schemathesis",
+        "testcontainers",
+        "psycopg",
+    ):
+        assert tool not in runtime, f"{tool} (a test or bench tool) is in the image's lock"
