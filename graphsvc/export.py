@@ -18,7 +18,7 @@ from typing import IO, Any, Literal
 
 from neo4j import READ_ACCESS, AsyncDriver
 
-from graphsvc import cypher
+from graphsvc import cypher, readers
 
 Kind = Literal["roles", "records", "connections"]
 Format = Literal["csv", "jsonl"]
@@ -46,12 +46,14 @@ RECORD_BASE = ("id", "type", "name")
 
 
 def detect_format(path: Path) -> Format:
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return "csv"
-    if suffix in (".jsonl", ".ndjson"):
-        return "jsonl"
-    raise ValueError(f"cannot tell the format of {path.name}; pass --format csv|jsonl")
+    """The loader's format for the suffix (graphsvc/readers.py); export writes no Dataverse JSON."""
+    try:
+        fmt = readers.detect_format(path)
+    except ValueError:
+        fmt = "dataverse"
+    if fmt == "dataverse":
+        raise ValueError(f"cannot tell the format of {path.name}; pass --format csv|jsonl")
+    return fmt
 
 
 def _cell(value: Any) -> str:
