@@ -102,7 +102,7 @@ def verdicts(report: dict[str, Any], imp: dict[str, Any] | None) -> list[tuple[s
     worst = [
         (e["op"], round(p50(e, "api") / p50(e, "driver"), 2))  # type: ignore[operator]
         for e in report["operations"]
-        if p50(e, "api") and p50(e, "driver")
+        if p50(e, "api") and p50(e, "driver") and not e["op"].startswith("floor")
     ]
     over = [f"{op} {r}" for op, r in worst if r > 1.25]
     rows.append(
