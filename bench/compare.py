@@ -114,6 +114,14 @@ def operations(data: Path, pg: "Pg") -> list[Op]:
         Op("related friend", "related", "friend", 1, [{"id": i} for i in contacts]),
         Op("related referral", "related", "referral", 1, ids),
         Op("hub page: employees", "related", "employee", 1, [{"id": a} for a in s["big_accounts"]]),
+        # The same page off accounts of 150-300 employees: a degree-independent page costs the same.
+        Op(
+            "page: employees, 150-300",
+            "related",
+            "employee",
+            1,
+            [{"id": a} for a in pg.page_accounts()],
+        ),
         *(Op(f"reach referral d{d} small", "reach", "referral", d, small) for d in (2, 6)),
         Op("chains d6 small", "chains", "referral", 6, small),
         Op("shortest friend d6", "shortest", "friend", 6, pg.friend_pairs()),
@@ -164,6 +172,10 @@ class Pg:
 
     def small_trees(self) -> list[str]:
         return [r[0] for r in self.conn.execute(postgres.sql("small_trees")).fetchall()]
+
+    def page_accounts(self) -> list[str]:
+        """10 accounts with 150-300 active employees (an ordinary degree, still over a page)."""
+        return [r[0] for r in self.conn.execute(postgres.sql("page_accounts")).fetchall()]
 
     def friend_pairs(self) -> list[dict[str, str]]:
         """20 (contact, a record three Friend hops away) pairs."""
