@@ -16,6 +16,7 @@ from typing import Any
 
 from bench.common import RESULTS_DIR
 from bench.compare import table
+from bench.profile_reads import table as profile_table
 
 OUT = Path(__file__).resolve().parent / "RESULTS.md"
 # The 1M report from before issue 13 (same script, older operations): the throughput baseline.
@@ -150,7 +151,7 @@ def verdicts(report: dict[str, Any], imp: dict[str, Any] | None) -> list[tuple[s
     return rows
 
 
-def render(compare: Path, imp_path: Path | None) -> str:
+def render(compare: Path, imp_path: Path | None, profile_path: Path | None = None) -> str:
     report = json.loads(compare.read_text())
     imp = json.loads(imp_path.read_text()) if imp_path else None
     status = (
@@ -197,6 +198,20 @@ def render(compare: Path, imp_path: Path | None) -> str:
         table(report),
         "",
     ]
+    if profile_path:
+        prof = json.loads(profile_path.read_text())
+        lines += [
+            "## Where the time of a read goes",
+            "",
+            f"From `{profile_path.relative_to(OUT.parent.parent)}` (`{prof['command']}`, commit "
+            f"`{prof.get('commit', '?')[:10]}`, load average before {prof.get('load_before')}, "
+            f"after {prof.get('load_after')}): p50 in ms of each layer's step over the one "
+            "inside it, the layers interleaved case by case (`bench/profile_reads.py`). Neo4j "
+            "reports its own time in whole milliseconds.",
+            "",
+            profile_table(prof),
+            "",
+        ]
     if imp:
         lines += [
             "## First load: `graphsvc neo4j import`",
@@ -216,12 +231,16 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--compare", type=Path, help="default: the newest compare-1m-*.json")
     parser.add_argument("--import-report", type=Path, help="default: the newest import-1m-*.json")
+    parser.add_argument("--profile", type=Path, help="default: the newest profile-1m-*.json")
     args = parser.parse_args(argv)
     compare = args.compare or newest("compare-1m-*.json")
     if compare is None:
         raise SystemExit("no bench/results/compare-1m-*.json: run python -m bench.compare first")
     imp = args.import_report or newest("import-1m-*.json")
-    OUT.write_text(render(compare.resolve(), imp.resolve() if imp else None))
+    prof = args.profile or newest("profile-1m-*.json")
+    OUT.write_text(
+        render(compare.resolve(), imp.resolve() if imp else None, prof.resolve() if prof else None)
+    )
     print(f"wrote {OUT} from {compare}")
 
 
