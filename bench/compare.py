@@ -438,11 +438,15 @@ class Api:
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
+        self.wait_ready()
+        return self
+
+    def wait_ready(self) -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
                 if httpx.get(self.base + "/ready", timeout=2).status_code == 200:
-                    return self
+                    return
             except httpx.HTTPError:
                 pass
             time.sleep(0.3)

@@ -15,6 +15,8 @@ shared machine weighs on all alike), and the p50 of each layer is reported with 
 - `http`: `GET` on `graphsvc serve` (1 worker) over one keep-alive `http.client` connection,
   body parsed as JSON (adds uvicorn's HTTP, its access log, the loopback and the client).
 
+Beside them, `http_no_access_log`: the same GET on a second server, uvicorn with `--no-access-log`
+(what uvicorn's per-request access log line costs; `graphsvc serve` logs every request).
 The first operation is the floor: `RETURN 1` and `GET /health`. The raw report goes to
 `bench/results/profile-<data dir>-<UTC time>.json`.
 """
@@ -24,6 +26,7 @@ import asyncio
 import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -48,6 +51,38 @@ from graphsvc.config import get_settings
 from graphsvc.graph.db import create_async_driver
 
 LAYERS = ("server", "driver", "repo", "asgi", "http")
+QUIET_PORT = int(os.environ.get("GRAPHSVC_BENCH_API_PORT", "48801")) + 1
+
+
+class QuietApi(Api):
+    """The API as `graphsvc serve` runs it, without uvicorn's access log."""
+
+    def __init__(self) -> None:
+        super().__init__(1)
+        self.base = f"http://127.0.0.1:{QUIET_PORT}"
+
+    def __enter__(self) -> "QuietApi":
+        env = {**os.environ, "GRAPHSVC_API_KEYS": ""}
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "graphsvc.api.app:create_app",
+                "--factory",
+                "--port",
+                str(QUIET_PORT),
+                "--timeout-graceful-shutdown",
+                "5",
+                "--no-access-log",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        self.wait_ready()
+        return self
 
 
 class TimedNeo(Neo):
@@ -117,15 +152,21 @@ async def profile(args: argparse.Namespace, report: dict[str, Any]) -> None:
     pg.conn.close()
     app = create_app(settings)
     results: list[dict[str, Any]] = report.setdefault("operations", [])
-    with Api(1) as api:
+    with Api(1) as api, QuietApi() as quiet_api:
         client = ApiClient(api.base, neo)
+        quiet = ApiClient(quiet_api.base, neo)
         async with app.router.lifespan_context(app):
             for op in ops:
                 cases = op.cases[: args.cases]
-                ms: dict[str, list[float]] = {layer: [] for layer in LAYERS}
+                ms: dict[str, list[float]] = {layer: [] for layer in (*LAYERS, "http_no_log")}
 
                 async def http(op: Op, case: dict[str, str]) -> None:
                     status, body = client.get(api_path(op, case, neo))
+                    assert status in (200, 404), (status, body[:200])
+                    json.loads(body)
+
+                async def http_no_access_log(op: Op, case: dict[str, str]) -> None:
+                    status, body = quiet.get(api_path(op, case, neo))
                     assert status in (200, 404), (status, body[:200])
                     json.loads(body)
 
@@ -133,7 +174,13 @@ async def profile(args: argparse.Namespace, report: dict[str, Any]) -> None:
                     status = await asgi_get(app, api_path(op, case, neo))
                     assert status in (200, 404), status
 
-                timed = {"driver": neo.run, "repo": repo.run, "asgi": asgi, "http": http}
+                timed = {
+                    "driver": neo.run,
+                    "repo": repo.run,
+                    "asgi": asgi,
+                    "http": http,
+                    "http_no_log": http_no_access_log,
+                }
                 if op.name == FLOOR:
                     del timed["repo"]
                 for case in cases:  # warm up every layer once
@@ -152,6 +199,7 @@ async def profile(args: argparse.Namespace, report: dict[str, Any]) -> None:
                 results.append(entry)
                 print(line(entry), file=sys.stderr)
         client.close()
+        quiet.close()
     await driver.close()
 
 
@@ -167,15 +215,17 @@ def line(entry: dict[str, Any]) -> str:
 
 def table(report: dict[str, Any]) -> str:
     rows = [
-        "| operation | Neo4j server | + driver | + models (repo) | + FastAPI (asgi) | + HTTP |",
-        "|---|---|---|---|---|---|",
+        "| operation | Neo4j server | + driver | + models (repo) | + FastAPI (asgi) | + HTTP "
+        "| HTTP total | without access log |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for e in report["operations"]:
         p = e["p50_ms"]
         if e["op"] == FLOOR:  # not nested: RETURN 1 through the driver, /health without Neo4j
             rows.append(
                 f"| {e['op']} (totals, not steps) | - | RETURN 1: {p['driver']:.2f} | - "
-                f"| /health: {p['asgi']:.2f} | /health: {p['http']:.2f} |"
+                f"| /health: {p['asgi']:.2f} | - | /health: {p['http']:.2f} "
+                f"| {p.get('http_no_log', float('nan')):.2f} |"
             )
             continue
         cells, before = [], 0.0
@@ -187,7 +237,8 @@ def table(report: dict[str, Any]) -> str:
                 before = p[layer]
             else:
                 cells.append("-")
-        rows.append(f"| {e['op']} | " + " | ".join(cells) + " |")
+        totals = f"{p['http']:.2f} | {p.get('http_no_log', float('nan')):.2f}"
+        rows.append(f"| {e['op']} | " + " | ".join(cells) + f" | {totals} |")
     return "\n".join(rows)
 
 
