@@ -38,14 +38,43 @@ WITH roles, found, start, types, reduce(acc = {seen: [start], frontier: [start]}
   END
 ).seen AS seen
 WITH roles, found, start, types, size(seen) > $limit AS truncated, seen[0..$limit] AS kept
-CALL (kept, types) {
-  UNWIND kept AS a
-  MATCH (a)-[r WHERE (types IS NULL OR type(r) IN types)
-                AND ($state IS NULL OR r.state = $state)
-                AND ($as_of IS NULL OR ((r.effective_start IS NULL OR r.effective_start <= $as_of)
-                                        AND (r.effective_end IS NULL OR r.effective_end >= $as_of)))
-         ]->(b)
-  WHERE b IN kept
+// The edges among the kept records, each read from its cheaper end: a record with more edges than
+// there are kept records (a hub: an account's thousands of employees) is never expanded; its
+// edges come from the other end's incoming edges, or, between two hubs, from Expand(Into).
+WITH roles, found, start, types, truncated, kept,
+     [n IN kept WHERE COUNT { (n)-->() } > size(kept)] AS hubs
+CALL (kept, hubs, types) {
+  CALL (kept, hubs, types) {
+    UNWIND kept AS a
+    WITH a WHERE NOT a IN hubs
+    MATCH (a)-[r WHERE (types IS NULL OR type(r) IN types)
+                  AND ($state IS NULL OR r.state = $state)
+                  AND ($as_of IS NULL OR ((r.effective_start IS NULL OR r.effective_start <= $as_of)
+                                          AND (r.effective_end IS NULL OR r.effective_end >= $as_of)))
+           ]->(b)
+    WHERE b IN kept
+    RETURN a, r, b
+    UNION ALL
+    UNWIND kept AS b
+    WITH b WHERE size(hubs) > 0 AND NOT b IN hubs
+    MATCH (b)<-[r WHERE (types IS NULL OR type(r) IN types)
+                  AND ($state IS NULL OR r.state = $state)
+                  AND ($as_of IS NULL OR ((r.effective_start IS NULL OR r.effective_start <= $as_of)
+                                          AND (r.effective_end IS NULL OR r.effective_end >= $as_of)))
+           ]-(a)
+    WHERE a IN hubs
+    RETURN a, r, b
+    UNION ALL
+    UNWIND hubs AS a
+    UNWIND hubs AS b
+    WITH a, b WHERE a <> b  // a record is never connected to itself
+    MATCH (a)-[r WHERE (types IS NULL OR type(r) IN types)
+                  AND ($state IS NULL OR r.state = $state)
+                  AND ($as_of IS NULL OR ((r.effective_start IS NULL OR r.effective_start <= $as_of)
+                                          AND (r.effective_end IS NULL OR r.effective_end >= $as_of)))
+           ]->(b)
+    RETURN a, r, b
+  }
   RETURN collect([r.connection_id, a.id, b.id, type(r), r.side, r.record1_role_id, r.record2_role_id]) AS edges
 }
 RETURN roles, found, start IS NOT NULL AS record_found, truncated,

@@ -66,10 +66,13 @@ def with_max_depth(name: str, max_depth: int) -> LiteralString:
 
 
 class Roles:
-    """The connection roles a traversal query returned: names each hop's roles."""
+    """The connection roles a traversal query returned: names each hop's roles. Also holds the
+    answer's hops, one object per connection and direction: chains share their prefixes (1000
+    chains of depth 6 from a referral root are ~5,000 hops over ~1,000 connections)."""
 
     def __init__(self, rows: list[dict[str, Any]]) -> None:
         self.refs = {r["id"]: RoleRef(id=r["id"], name=r["name"]) for r in rows}
+        self.hops: dict[tuple[str, str], Hop] = {}
 
     def ref(self, role_id: str | None) -> RoleRef | None:
         return self.refs.get(role_id) if role_id else None
@@ -97,15 +100,19 @@ def _filters(state: str, as_of: date | None) -> dict[str, Any]:
 
 def _hop(from_id: str, to_id: str, edge: list[Any], roles: Roles) -> Hop:
     connection_id, rel_type, side, role1, role2 = edge
-    from_role, to_role = (role1, role2) if side == 1 else (role2, role1)
-    return Hop.model_construct(
-        connection_id=connection_id,
-        from_id=from_id,
-        to_id=to_id,
-        relationship_type=rel_type,
-        from_role=roles.ref(from_role),
-        to_role=roles.ref(to_role),
-    )
+    # A connection has one edge each way, so its id and the record left name the hop.
+    hop = roles.hops.get((connection_id, from_id))
+    if hop is None:
+        from_role, to_role = (role1, role2) if side == 1 else (role2, role1)
+        hop = roles.hops[connection_id, from_id] = Hop.model_construct(
+            connection_id=connection_id,
+            from_id=from_id,
+            to_id=to_id,
+            relationship_type=rel_type,
+            from_role=roles.ref(from_role),
+            to_role=roles.ref(to_role),
+        )
+    return hop
 
 
 def _path(raw: dict[str, Any], records: dict[str, Record], roles: Roles) -> TraversalPath:
