@@ -108,28 +108,50 @@ class _RecordGone(Exception):
     """A plain create found fewer records than the classifying read: one was deleted meanwhile."""
 
 
-_PLANS = {"batch_records_upsert": "batch_records", "batch_connections_upsert": "batch_connections"}
-
-
 async def _single(tx: AsyncManagedTransaction, name: str, rows: list[Row]) -> dict[str, Any]:
     return (await (await tx.run(cypher.load(name), rows=rows)).single(strict=True)).data()
 
 
 async def _write(tx: AsyncManagedTransaction, name: str, rows: list[Row]) -> dict[str, Any]:
-    """Sort the rows with one read, create the plain ones in one statement, upsert the rest."""
+    """Sort the rows with reads, create the plain ones in one statement, upsert the rest."""
+    if name == "batch_records_upsert":
+        fast, slow = await _plan_records(tx, rows)
+        create = "batch_records_create"
+    elif name == "batch_connections_upsert":
+        free = await _single(tx, "batch_connections_classify", [_classified(r) for r in rows])
+        fast, slow = plan_connections(rows, set(free["fast"]))
+        create = "batch_connections_create"
+    else:
+        return await _single(tx, name, rows)
     out = _empty()
-    slow = rows
-    if plan := _PLANS.get(name):
-        sorted_ = await _single(tx, f"{plan}_classify", rows)
-        if plan == "batch_records":
-            fast, slow = plan_records(rows, set(sorted_["new"]), set(sorted_["changed"]))
-        else:
-            fast, slow = plan_connections(rows, set(sorted_["fast"]))
-        if fast and (await _single(tx, f"{plan}_create", fast))["created"] != len(fast):
-            raise _RecordGone
-        out["created"] = len(fast)
-        out["unchanged"] = len(rows) - len(fast) - len(slow)
+    if fast and (await _single(tx, create, fast))["created"] != len(fast):
+        raise _RecordGone
+    out["created"] = len(fast)
+    out["unchanged"] = len(rows) - len(fast) - len(slow)
     return _add(out, await _single(tx, name, slow)) if slow else out
+
+
+async def _plan_records(
+    tx: AsyncManagedTransaction, rows: list[Row]
+) -> tuple[list[Row], list[Row]]:
+    ids = list({r["id"]: None for r in rows})
+    result = await tx.run(cypher.load("batch_records_existing"), ids=ids)
+    existing = set((await result.single(strict=True))["existing"])
+    changed: set[int] = set()
+    if existing:
+        known = [r for r in rows if r["id"] in existing]
+        changed = set((await _single(tx, "batch_records_classify", known))["changed"])
+    new = {r["index"] for r in rows if r["id"] not in existing}
+    return plan_records(rows, new, changed)
+
+
+_CLASSIFIED = ("index", "id", "record1_id", "record2_id", "type1", "type2", "active_key")
+_RULES = ("role1_types", "role2_types", "acyclic1", "acyclic2")
+
+
+def _classified(row: Row) -> Row:
+    """What batch_connections_classify reads of a row (not its properties)."""
+    return {k: row[k] for k in _CLASSIFIED + _RULES}
 
 
 class BatchWriter:
