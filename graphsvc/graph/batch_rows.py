@@ -45,6 +45,7 @@ class Prepared:
 # -- records ------------------------------------------------------------------------------------
 def prepare_records(items: Iterable[Item]) -> Prepared:
     out = Prepared()
+    labels: dict[str, str] = {}  # a batch has few types
     for index, raw in items:
         try:
             body = RecordCreate.model_validate(raw)
@@ -56,7 +57,13 @@ def prepare_records(items: Iterable[Item]) -> Prepared:
             continue
         props = {**body.attributes, "type": body.type, "name": body.name}
         out.rows.append(
-            {"index": index, "id": body.id, "label": type_label(body.type), "props": props}
+            {
+                "index": index,
+                "id": body.id,
+                "label": labels.get(body.type)
+                or labels.setdefault(body.type, type_label(body.type)),
+                "props": props,
+            }
         )
     return out
 
