@@ -7,10 +7,18 @@ WITH datetime() AS now
 UNWIND $rows AS row
 MATCH (a:Record {id: row.record1_id})
 MATCH (b:Record {id: row.record2_id})
-WITH now, row, row.props AS props, a, b
+// the keys of the rows' props (graph/batch_rows.py) one by one, inline: a SET from a map after
+// the CREATE would plan an Eager (every row held in memory first)
 CREATE (:ConnectionKey {id: row.id, record1_id: row.record1_id, record2_id: row.record2_id,
                         active_key: row.active_key}),
-       (a)-[e1:$(row.type2)]->(b), (b)-[e2:$(row.type1)]->(a)
-SET e1 = props {.*, side: 1, created_at: now, updated_at: now},
-    e2 = props {.*, side: 2, created_at: now, updated_at: now}
+       (a)-[:$(row.type2) {connection_id: row.props.connection_id, side: 1, record1_id: row.props.record1_id,
+         record2_id: row.props.record2_id, record1_role_id: row.props.record1_role_id,
+         record2_role_id: row.props.record2_role_id, state: row.props.state, description: row.props.description,
+         effective_start: row.props.effective_start, effective_end: row.props.effective_end,
+         created_at: now, updated_at: now}]->(b),
+       (b)-[:$(row.type1) {connection_id: row.props.connection_id, side: 2, record1_id: row.props.record1_id,
+         record2_id: row.props.record2_id, record1_role_id: row.props.record1_role_id,
+         record2_role_id: row.props.record2_role_id, state: row.props.state, description: row.props.description,
+         effective_start: row.props.effective_start, effective_end: row.props.effective_end,
+         created_at: now, updated_at: now}]->(a)
 RETURN count(*) AS created
