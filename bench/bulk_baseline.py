@@ -32,6 +32,7 @@ from graphsvc.config import get_settings
 from graphsvc.graph.db import apply_schema_async, create_async_driver
 from graphsvc.identifiers import relationship_type, type_label
 from graphsvc.neo4j_local import LocalNeo4j
+from graphsvc.rules import active_key
 
 Row = dict[str, Any]
 CONNECTION_TEXT = ("description", "effective_start", "effective_end")
@@ -105,6 +106,14 @@ def connection_rows(path: Path, types: dict[str, str]) -> Iterator[Row]:
                     out[key] = None
             out["type_to_record2"] = types.get(row["record2_role_id"], "CONNECTED_TO")
             out["type_to_record1"] = types.get(row["record1_role_id"], "CONNECTED_TO")
+            # part of the graph every write path keeps (unique in the schema): the same graph
+            out["active_key"] = active_key(
+                row["record1_id"],
+                row["record2_id"],
+                row["record1_role_id"],
+                row["record2_role_id"],
+                row["state"],
+            )
             yield out
 
 

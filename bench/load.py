@@ -8,7 +8,10 @@ Per run, into an emptied database (the Neo4j in the environment: NEO4J_URI, NEO4
 2. `graphsvc load roles|records|connections` end to end, as a user runs it (process start, file
    parse, validation, upserts), with the loader's peak RSS and Neo4j's CPU time;
 3. the same three commands again: the idempotent re-load (every row `unchanged`).
-Prints a table (edges/s counts both edges of a connection) and the loader/baseline ratio.
+Prints a table (edges/s counts both edges of a connection) and three loader/baseline ratios:
+end to end (process start and schema check included), the batch path (the loader's own time as
+it prints it: read, validate, write; the issue 11 goal, like the baseline's timing, which starts
+with a connected driver) and Neo4j CPU seconds per row (the steadiest on a shared machine).
 
 Before a load's time counts, its answer is checked (`verify`): the graph holds exactly the
 manifest's records, connections and 2 edges per connection, and a sample of connections (every
@@ -39,7 +42,7 @@ from graphsvc.config import get_settings
 SAMPLE_EVERY = 997
 
 SUMMARY = re.compile(
-    r"(\d+) rows in [\d.]+ s \([\d,]+ rows/s\): (\d+) created, (\d+) updated, (\d+) unchanged, "
+    r"(\d+) rows in ([\d.]+) s \([\d,]+ rows/s\): (\d+) created, (\d+) updated, (\d+) unchanged, "
     r"(\d+) failed"
 )
 GOAL = 0.8  # issue 11: the batch path keeps >= 0.8x the bare baseline
@@ -67,7 +70,10 @@ def run_loader(data: Path, batch_size: int) -> list[dict[str, Any]]:
         match = SUMMARY.search(done.stdout)
         if done.returncode != 0 or not match:
             sys.exit(f"error: graphsvc load {kind} failed:\n{done.stdout}\n{done.stderr}")
-        rows, created, updated, unchanged, failed = map(int, match.groups())
+        rows, created, updated, unchanged, failed = map(
+            int, match.groups()[:1] + match.groups()[2:]
+        )
+        own = float(match.group(2))  # the loader's own time: read, validate, write
         now = cpu_seconds(server)
         phases.append(
             {
@@ -75,6 +81,8 @@ def run_loader(data: Path, batch_size: int) -> list[dict[str, Any]]:
                 "rows": rows,
                 "seconds": round(elapsed, 2),
                 "rows_per_s": round(rows / elapsed),
+                "batch_path_seconds": own,
+                "batch_path_rows_per_s": round(rows / own) if own else None,
                 "edges_per_s": round(rows * edges_per_row / elapsed),
                 "created": created,
                 "updated": updated,
@@ -192,16 +200,31 @@ def main(argv: list[str] | None = None) -> None:
         print(table("graphsvc load (same files again)", report["reload"]))
     if "baseline" in report:
         base = {p["phase"]: p for p in report["baseline"]}
+        loaded = [p for p in report["loader"] if p["phase"] != "roles"]
+        # end to end: `graphsvc load` as a user runs it, process start and schema check included
         report["ratio"] = {
             p["phase"]: round(p["rows_per_s"] / base[p["phase"]]["rows_per_s"], 2)
-            for p in report["loader"]
-            if p["phase"] != "roles" and base[p["phase"]]["rows_per_s"]
+            for p in loaded
+            if base[p["phase"]]["rows_per_s"]
         }
-        print(f"loader / baseline throughput: {report['ratio']}")
+        # the batch path: the loader's own time (read, validate, write), as the baseline's
+        report["ratio_batch_path"] = {
+            p["phase"]: round(p["batch_path_rows_per_s"] / base[p["phase"]]["rows_per_s"], 2)
+            for p in loaded
+            if base[p["phase"]]["rows_per_s"] and p["batch_path_rows_per_s"]
+        }
+        # Neo4j's CPU seconds per row: steady on a shared machine, where wall clock is not
+        report["ratio_server_cpu"] = {
+            p["phase"]: round(base[p["phase"]]["server_cpu_s"] / p["srv_cpu_s"], 2)
+            for p in loaded
+            if base[p["phase"]]["server_cpu_s"] and p["srv_cpu_s"]
+        }
+        print(f"loader / baseline throughput, end to end: {report['ratio']}")
+        print(f"Neo4j CPU per row, baseline / batch path: {report['ratio_server_cpu']}")
         # The batch path (locks, rules, outcomes) against bare UNWIND ... CREATE, same run.
         goal = " ".join(
             f"{phase} {ratio:.2f}x ({'meets' if ratio >= GOAL else 'misses'} >= {GOAL}x)"
-            for phase, ratio in report["ratio"].items()
+            for phase, ratio in report["ratio_batch_path"].items()
         )
         print(f"batch path / baseline: {goal}; load average {os.getloadavg()[0]:.1f}")
     rss = max(p["loader_max_rss_mb"] for p in report["loader"] + report["reload"])

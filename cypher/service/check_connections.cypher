@@ -35,7 +35,8 @@ WITH k, edges, ones, twos, e1, e2, role1, role2, [
        THEN "active key out of date" END,
   CASE WHEN a IS NULL OR b IS NULL THEN "missing record" END,
   CASE WHEN a IS NOT NULL AND b IS NOT NULL AND size(edges) = 0 THEN "no edges" END,
-  CASE WHEN size(edges) > 0 AND (size(ones) <> 1 OR size(twos) <> 1) THEN "half pair" END,
+  // half: a side missing; two copies of a side are extra edges, not half a pair
+  CASE WHEN size(edges) > 0 AND (size(ones) = 0 OR size(twos) = 0) THEN "half pair" END,
   CASE WHEN size(edges) <> size(ones) + size(twos) OR size(ones) > 1 OR size(twos) > 1
        THEN "extra edges" END,
   CASE WHEN e1 IS NOT NULL AND e1.record1_role_id IS NOT NULL AND role1 IS NULL

@@ -1,12 +1,18 @@
 """The batch write path: many records, roles or connections per transaction, each row reported.
 
-A batch is one `UNWIND` statement per kind, run in a managed write transaction, so a batch is
-atomic and the driver retries it on transient errors; the statement computes each row's outcome
-(created / updated / unchanged / failed) itself. Rows are validated with the same pydantic models
-as the single-item API before any of them reaches Neo4j, and roles are resolved here from one
-read of the (few) roles, so a row with a bad field or an unknown role fails in Python with the
-field named. Connections are idempotent by connection id: both edges and the key node are
-written by one statement, so there is never half a connection.
+A batch is one managed write transaction, so it is atomic and the driver retries it on transient
+errors. Rows are validated with the same pydantic models as the single-item API before any of
+them reaches Neo4j (`batch_rows.py`), and roles are resolved from one read of the (few) roles, so
+a row with a bad field or an unknown role fails in Python with the field named.
+
+In the transaction (connections: after the locks of every role the batch uses), one read sorts
+the rows (`batch_*_classify`): rows that only need creating (new id, records there, no rule can
+fail) go to one plain `UNWIND ... CREATE` (`batch_*_create`), the speed of a bulk load; rows
+already as in the graph are counted unchanged; the rest (updates, repeats of an id within the
+batch, a possible duplicate or loop, a missing record) go to the per-row upsert
+(`batch_*_upsert`), which computes each row's outcome and rule code itself. Connections are
+idempotent by connection id: both edges and the key node are written by one statement, so there
+is never half a connection.
 
 A row that would duplicate an active connection held under another id (the API's 409) fails
 with the duplicate's id. If Neo4j rejects a whole batch (a client error, e.g. a constraint
@@ -15,191 +21,47 @@ not when it ran past its time limit (`timeout`): that error goes to the caller.
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from neo4j import AsyncManagedTransaction, unit_of_work
 from neo4j.exceptions import ClientError
 from pydantic import ValidationError
 
-from graphsvc import cypher, rules
+from graphsvc import cypher
 from graphsvc.errors import GraphError
+from graphsvc.graph.batch_rows import (
+    MAX_BATCH_ROWS,
+    Item,
+    Prepared,
+    Row,
+    failure,
+    failure_message,
+    plan_connections,
+    plan_records,
+    prepare_connections,
+    prepare_records,
+    roles_used,
+    validation_message,
+)
 from graphsvc.graph.handle import Graph
 from graphsvc.graph.locks import lock_roles, timed_out
 from graphsvc.graph.repository import Repository
 from graphsvc.graph.roles import RoleIndex
 from graphsvc.graph.rows import to_role
-from graphsvc.identifiers import type_label
-from graphsvc.models import (
-    BatchFailure,
-    BatchResult,
-    ConnectionCreate,
-    RecordCreate,
-    RoleCreate,
-    RolePatch,
-)
+from graphsvc.models import BatchFailure, BatchResult, RoleCreate, RolePatch
 from graphsvc.rules import Role
 
-MAX_BATCH_ROWS = 10_000
-Item = tuple[int, Any]  # (index the caller reports failures by, the raw row)
-
-
-def validation_message(exc: ValidationError) -> str:
-    """`field: reason; ...` for a row that failed its model."""
-    parts = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "row"
-        parts.append(f"{loc}: {str(err['msg']).removeprefix('Value error, ')}")
-    return "; ".join(parts)
-
-
-def _failure(index: int, raw: Any, error: str) -> BatchFailure:
-    row_id = raw.get("id") if isinstance(raw, dict) else None
-    return BatchFailure(index=index, id=row_id if isinstance(row_id, str) else None, error=error)
-
-
-@dataclass
-class Prepared:
-    """Query rows for the statement, the rows that already failed in Python, and (connections)
-    the raw items and roles the rows were prepared from, to prepare them again under locks."""
-
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    failed: list[BatchFailure] = field(default_factory=list)
-    items: list[Item] = field(default_factory=list)
-    roles: RoleIndex | None = None
-
-
-# -- records ------------------------------------------------------------------------------------
-def prepare_records(items: Iterable[Item]) -> Prepared:
-    out = Prepared()
-    for index, raw in items:
-        try:
-            body = RecordCreate.model_validate(raw)
-        except ValidationError as exc:
-            out.failed.append(_failure(index, raw, validation_message(exc)))
-            continue
-        if body.id is None:
-            out.failed.append(_failure(index, raw, "id: required in a batch (upserts are by id)"))
-            continue
-        props = {**body.attributes, "type": body.type, "name": body.name}
-        out.rows.append(
-            {"index": index, "id": body.id, "label": type_label(body.type), "props": props}
-        )
-    return out
-
-
-# -- connections --------------------------------------------------------------------------------
-def _connection_row(index: int, body: ConnectionCreate, roles: RoleIndex) -> dict[str, Any]:
-    """The statement's row for one valid connection, or ValueError with the row's error."""
-    assert body.id is not None
-    try:
-        role1, role2 = roles.sides(
-            body.record1_role_id or body.record1_role,
-            body.record2_role_id or body.record2_role,
-            "record1_role_id" if body.record1_role_id else "record1_role",
-            "record2_role_id" if body.record2_role_id else "record2_role",
-        )
-    except LookupError as exc:
-        field_name, key = exc.args
-        v = rules.violation(rules.Code.ROLE_MISSING, field_name, role_id=key, where=field_name)
-        raise ValueError(v.message) from None
-    broken = rules.shape(role1, role2)
-    if broken:
-        raise ValueError(broken.message)
-    role1_id, role2_id = rules.id_of(role1), rules.id_of(role2)
-    return {
-        "index": index,
-        "id": body.id,
-        "record1_id": body.record1_id,
-        "record2_id": body.record2_id,
-        "type1": rules.type_of(role1),
-        "type2": rules.type_of(role2),
-        "role1_types": list(role1.record_types) if role1 else [],
-        "role2_types": list(role2.record_types) if role2 else [],
-        "acyclic1": bool(role1 and role1.acyclic),
-        "acyclic2": bool(role2 and role2.acyclic),
-        "active_key": rules.active_key(
-            body.record1_id, body.record2_id, role1_id, role2_id, body.state
-        ),
-        "props": {
-            "connection_id": body.id,
-            "record1_id": body.record1_id,
-            "record2_id": body.record2_id,
-            "record1_role_id": role1_id,
-            "record2_role_id": role2_id,
-            "state": body.state,
-            "description": body.description,
-            "effective_start": body.effective_start,
-            "effective_end": body.effective_end,
-        },
-    }
-
-
-def prepare_connections(items: Iterable[Item], roles: RoleIndex) -> Prepared:
-    out = Prepared(roles=roles)
-    for index, raw in items:
-        try:
-            body = ConnectionCreate.model_validate(raw)
-        except ValidationError as exc:
-            out.failed.append(_failure(index, raw, validation_message(exc)))
-            continue
-        if body.id is None:
-            out.failed.append(
-                _failure(index, raw, "id: required in a batch (connections are upserted by id)")
-            )
-            continue
-        try:
-            out.rows.append(_connection_row(index, body, roles))
-        except ValueError as exc:
-            out.failed.append(_failure(index, raw, str(exc)))
-            continue
-        out.items.append((index, raw))
-    return out
-
-
-def _roles_used(prepared: Prepared) -> set[str]:
-    return {
-        role_id
-        for row in prepared.rows
-        for role_id in (row["props"]["record1_role_id"], row["props"]["record2_role_id"])
-        if role_id
-    }
-
-
-def failure_message(row: dict[str, Any], error: dict[str, Any], roles: RoleIndex) -> str:
-    """The message of a failure code the batch statement returned, from the rules' table."""
-    code = rules.Code(error["code"])
-    if code is rules.Code.TYPE_IN_USE:  # a record row whose change of type a connection forbids
-        context = {k: error[k] for k in ("record_id", "record_type", "connection_id", "role")}
-        return rules.violation(code, "type", **context, types=", ".join(error["types"])).message
-    side = error.get("side")
-    role = roles.by_id.get(row["props"][f"record{side}_role_id"] or "") if side else None
-    if code is rules.Code.RECORD_MISSING:
-        field_name = f"record{side}_id"
-        v = rules.violation(code, field_name, record_id=row[field_name], where=field_name)
-    elif code is rules.Code.ROLE_TYPES:
-        assert role is not None
-        v = rules.violation(
-            code,
-            None,
-            role=role.name,
-            types=", ".join(role.record_types),
-            side=f"record{side}",
-            record_id=row[f"record{side}_id"],
-            record_type=error["record_type"],
-        )
-    elif code is rules.Code.DUPLICATE:
-        v = rules.duplicate(error["duplicate"], row["record1_id"], row["record2_id"])
-    elif code is rules.Code.LOOP:
-        v = rules.loop(role.name if role else "?", error["chain"])
-    else:
-        v = rules.violation(
-            code,
-            None,
-            connection_id=row["id"],
-            **{k: error[k] for k in ("old1", "old2") if k in error},
-        )
-    return v.message
+__all__ = [
+    "MAX_BATCH_ROWS",
+    "BatchWriter",
+    "Item",
+    "Prepared",
+    "prepare_connections",
+    "prepare_records",
+    "upsert_roles",
+    "validation_message",
+]
 
 
 # -- running a statement ------------------------------------------------------------------------
@@ -242,14 +104,64 @@ def _add(total: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
     return {k: total[k] + row[k] for k in total}
 
 
+class _RecordGone(Exception):
+    """A plain create found fewer records than the classifying read: one was deleted meanwhile."""
+
+
+async def _single(tx: AsyncManagedTransaction, name: str, rows: list[Row]) -> dict[str, Any]:
+    return (await (await tx.run(cypher.load(name), rows=rows)).single(strict=True)).data()
+
+
+async def _write(tx: AsyncManagedTransaction, name: str, rows: list[Row]) -> dict[str, Any]:
+    """Sort the rows with reads, create the plain ones in one statement, upsert the rest."""
+    if name == "batch_records_upsert":
+        fast, slow = await _plan_records(tx, rows)
+        create = "batch_records_create"
+    elif name == "batch_connections_upsert":
+        free = await _single(tx, "batch_connections_classify", [_classified(r) for r in rows])
+        fast, slow = plan_connections(rows, set(free["fast"]))
+        create = "batch_connections_create"
+    else:
+        return await _single(tx, name, rows)
+    out = _empty()
+    if fast and (await _single(tx, create, fast))["created"] != len(fast):
+        raise _RecordGone
+    out["created"] = len(fast)
+    out["unchanged"] = len(rows) - len(fast) - len(slow)
+    return _add(out, await _single(tx, name, slow)) if slow else out
+
+
+async def _plan_records(
+    tx: AsyncManagedTransaction, rows: list[Row]
+) -> tuple[list[Row], list[Row]]:
+    ids = list({r["id"]: None for r in rows})
+    result = await tx.run(cypher.load("batch_records_existing"), ids=ids)
+    existing = set((await result.single(strict=True))["existing"])
+    changed: set[int] = set()
+    if existing:
+        known = [r for r in rows if r["id"] in existing]
+        changed = set((await _single(tx, "batch_records_classify", known))["changed"])
+    new = {r["index"] for r in rows if r["id"] not in existing}
+    return plan_records(rows, new, changed)
+
+
+_CLASSIFIED = ("index", "id", "record1_id", "record2_id", "type1", "type2", "active_key")
+_RULES = ("role1_types", "role2_types", "acyclic1", "acyclic2")
+
+
+def _classified(row: Row) -> Row:
+    """What batch_connections_classify reads of a row (not its properties)."""
+    return {k: row[k] for k in _CLASSIFIED + _RULES}
+
+
 class BatchWriter:
     """The batch write path (the API's /batch routes and the loader), on the async driver.
 
     Locks: a connection batch first locks every role its rows use (id order), and re-resolves
-    its rows if a role changed since they were prepared; the statement then writes. Records are
+    its rows if a role changed since they were prepared; then it reads and writes. Records are
     not locked one by one (2 x rows writes): the rules that read a record's type hold the role
     lock that a type change also takes, and a record deleted under the batch makes Neo4j reject
-    the batch, whose rows are then retried one by one."""
+    the batch (or the plain create finds it gone), whose rows are then retried."""
 
     def __init__(self, graph: Graph) -> None:
         self.driver = graph.driver
@@ -262,20 +174,24 @@ class BatchWriter:
         )
         return RoleIndex(dict(r["role"]) for r in records)
 
-    async def _run(self, name: str, prepared: Prepared) -> dict[str, Any]:
-        query = cypher.load(name)
-
+    async def _run(self, name: str, prepared: Prepared, plain: bool = True) -> dict[str, Any]:
         async def work(tx: AsyncManagedTransaction) -> dict[str, Any]:
             # the rows that failed in Python are the caller's to report; a fresh preparation
             # under the locks may fail more
             rows = replace(prepared, failed=[])
             if rows.roles is not None:
                 rows = await _lock_roles(tx, rows)
-            row = await (await tx.run(query, rows=rows.rows)).single(strict=True)
-            return _result(row.data(), rows).model_dump()
+            if not plain:
+                return _result(await _single(tx, name, rows.rows), rows).model_dump()
+            return _result(await _write(tx, name, rows.rows), rows).model_dump()
 
         async with self.driver.session(database=self.database) as session:
-            return await session.execute_write(unit_of_work(timeout=self.timeout)(work))
+            try:
+                return await session.execute_write(unit_of_work(timeout=self.timeout)(work))
+            except _RecordGone:
+                if not plain:
+                    raise
+        return await self._run(name, prepared, plain=False)
 
     async def _run_split(self, name: str, prepared: Prepared) -> dict[str, Any]:
         if not prepared.rows:
@@ -315,10 +231,10 @@ async def _lock_roles(tx: AsyncManagedTransaction, prepared: Prepared) -> Prepar
     narrowed, deleted), prepare them again from the roles as they are now, until stable."""
     locked: dict[str, Role] = {}
     while True:
-        wanted = _roles_used(prepared) - set(locked)
+        wanted = roles_used(prepared) - set(locked)
         locked |= await lock_roles(tx, wanted)
         assert prepared.roles is not None
-        if all(prepared.roles.by_id.get(i) == locked.get(i) for i in _roles_used(prepared)):
+        if all(prepared.roles.by_id.get(i) == locked.get(i) for i in roles_used(prepared)):
             return prepared
         rows = await (await tx.run(cypher.load("roles_list"))).data()
         again = prepare_connections(prepared.items, RoleIndex(dict(r["role"]) for r in rows))
@@ -341,7 +257,7 @@ async def upsert_roles(repo: Repository, items: Iterable[Item]) -> BatchResult:
         try:
             body = RoleCreate.model_validate(raw)
         except ValidationError as exc:
-            result.failed.append(_failure(index, raw, validation_message(exc)))
+            result.failed.append(failure(index, raw, validation_message(exc)))
             continue
         current = by_id.get(body.id) if body.id else by_name.get(body.name)
         fields = body.model_dump(exclude={"id", "reciprocal_role_id"})
@@ -359,7 +275,7 @@ async def upsert_roles(repo: Repository, items: Iterable[Item]) -> BatchResult:
                 result.unchanged += 1
                 continue
         except GraphError as exc:
-            result.failed.append(_failure(index, raw, exc.detail))
+            result.failed.append(failure(index, raw, exc.detail))
             continue
         pending.append((index, role.id, body.reciprocal_role_id))
     for index, role_id, reciprocal_id in pending:

@@ -201,6 +201,50 @@ def test_duplicates_within_one_batch(roles: TestClient, driver: Driver) -> None:
     assert len(pairs(driver)) == 2
 
 
+def test_loops_and_repeats_within_one_batch_whatever_the_row_order(
+    roles: TestClient, driver: Driver
+) -> None:
+    """Rows that see earlier rows of their batch (a loop closed inside the batch, an id or an
+    active connection repeated) get the outcome of writing the rows one by one, beside rows
+    that are plainly created."""
+    client = roles
+    people = [{"id": f"p{i}", "type": "contact", "name": f"P{i}"} for i in range(8)]
+    assert client.post("/batch/records", json=people).json()["created"] == 8
+
+    def referral(cid: str, one: str, two: str) -> dict[str, str]:
+        return {"id": cid, "record1_id": one, "record2_id": two, "record2_role_id": "referral"}
+
+    rows = [
+        referral("r20", "p2", "p0"),  # closes nothing yet
+        referral("r01", "p0", "p1"),
+        referral("r56", "p5", "p6"),  # free: nothing leaves p6
+        referral("r12", "p1", "p2"),  # p2 -> p0 -> p1 -> p2: a loop with the rows before it
+        {"id": "f34", "record1_id": "p3", "record2_id": "p4", "record2_role_id": "friend"},
+        {"id": "f43", "record1_id": "p4", "record2_id": "p3", "record2_role_id": "friend"},
+        referral("r56", "p5", "p6"),  # the same row again: unchanged
+        referral("r01", "p0", "p1") | {"description": "again"},  # an update of row 1
+    ]
+    body = client.post("/batch/connections", json=rows).json()
+    assert (body["created"], body["updated"], body["unchanged"]) == (4, 1, 1), body
+    errors = {f["index"]: f["error"] for f in body["failed"]}
+    assert sorted(errors) == [3, 5]
+    assert "acyclic" in errors[3] and "p2 -> p0 -> p1" in errors[3]
+    assert "identical active connection 'f34'" in errors[5]
+    edges = query(
+        driver,
+        "MATCH (a)-[e:REFERRAL]->(b) RETURN a.id AS a, b.id AS b, e.description AS d ORDER BY a",
+    )
+    assert edges == [
+        {"a": "p0", "b": "p1", "d": "again"},
+        {"a": "p2", "b": "p0", "d": ""},
+        {"a": "p5", "b": "p6", "d": ""},
+    ]
+    loops = query(driver, "MATCH p = (a)-[:REFERRAL*]->(a) RETURN count(p) AS n")
+    assert loops == [{"n": 0}]
+    assert query(driver, "MATCH (k:ConnectionKey) RETURN count(k) AS n") == [{"n": 4}]
+    assert len(pairs(driver)) == 8
+
+
 @pytest.fixture
 def unique_code(driver: Driver) -> Iterator[None]:
     """A constraint the batch statement does not know of, so Neo4j rejects a whole batch."""

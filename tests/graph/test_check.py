@@ -90,6 +90,25 @@ def test_every_kind_of_damage_is_found_and_repaired(
     assert query(driver, "MATCH ()-[e {connection_id: 'fg'}]-() RETURN count(e) AS n")[0]["n"] == 0
 
 
+def test_an_extra_copy_of_one_side_is_extra_edges_not_a_half_pair(
+    client: TestClient, driver: Driver, settings: Settings
+) -> None:
+    build(client)
+    driver.execute_query(
+        "MATCH (a)-[e {connection_id: 'ab', side: 1}]->(b) CREATE (a)-[x:REFERRAL]->(b) "
+        "SET x = properties(e)"
+    )
+    driver.execute_query(
+        "MATCH (a)-[e {connection_id: 'bc', side: 2}]->(b) CREATE (a)-[x:REFERRED_BY]->(b) "
+        "SET x = properties(e)"
+    )
+    driver.execute_query("MATCH ()-[e {connection_id: 'ef', side: 2}]->() DELETE e")
+    found: dict[str | None, set[str]] = {}
+    for p in run_check(settings).problems:
+        found.setdefault(p.connection_id, set()).add(p.what)
+    assert found == {"ab": {"extra edges"}, "bc": {"extra edges"}, "ef": {"half pair"}}
+
+
 # --- `graphsvc check` as a command: exit codes, output, and the repairs it makes -----------------
 
 
