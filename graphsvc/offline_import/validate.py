@@ -1,0 +1,250 @@
+"""Every row checked as the online loader checks it, before anything is written to Neo4j.
+
+The same pydantic models (`graphsvc.models`), the same role resolution (`RoleIndex`) and the same
+rules and messages (`graphsvc.rules`) as `graphsvc load`; what the loader would reject goes to the
+same rejects files with the same reasons, named here by file and line. The rules that need the
+graph are answered from compact indexes (`tables.py`): a record's type by id, the active
+connections' endpoints-and-roles keys, the edges of acyclic relationship types. A CSV file's
+header is checked once, before its first row: a wrong column stops the import at line 1.
+
+Rows stream: `records()` and `connections()` are generators of the valid rows; nothing holds a
+file's rows.
+"""
+
+import csv
+import uuid
+from array import array
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from graphsvc import loader, rules
+from graphsvc.graph.batch import validation_message
+from graphsvc.graph.roles import RoleIndex
+from graphsvc.identifiers import relationship_type, type_label
+from graphsvc.models import ConnectionCreate, RecordCreate, RoleCreate
+from graphsvc.offline_import.summary import ImportSummary, OfflineImportError, Progress
+from graphsvc.offline_import.tables import Interned
+
+EVERY = 50_000  # rows between progress calls
+FIELD_LIMIT = 1 << 20  # a CSV cell longer than this is a broken file, not a value
+Source = tuple[int, int, Any, Any]  # row number, line, the row as a dict, its source (rejects)
+
+
+def _csv_rows(path: Path, kind: loader.Kind) -> tuple[list[str], Iterator[Source]]:
+    """The header and the rows, as `loader.read_csv` makes them. Bytes that are not UTF-8 come
+    through as lone surrogates, which the models refuse, so the row fails naming its field."""
+    f = path.open(encoding="utf-8-sig", errors="surrogateescape", newline="")
+    csv.field_size_limit(FIELD_LIMIT)
+    reader = csv.reader(f, strict=True)
+    try:
+        header = next(reader, [])
+    except csv.Error as exc:
+        f.close()
+        raise OfflineImportError(f"{path.name} line 1: {exc}") from None
+    _check_header(path, kind, header)
+
+    def rows() -> Iterator[Source]:
+        number = 0
+        with f:
+            try:
+                for cells in reader:
+                    if not cells:
+                        continue
+                    number += 1
+                    if len(cells) != len(header):
+                        raise OfflineImportError(
+                            f"{path.name} line {reader.line_num}: {len(cells)} cells, the header "
+                            f"has {len(header)} (an unquoted comma or line break?)"
+                        )
+                    source = dict(zip(header, cells, strict=True))
+                    yield number, reader.line_num, loader._csv_row(kind, source), source
+            except csv.Error as exc:
+                raise OfflineImportError(f"{path.name} line {reader.line_num + 1}: {exc}") from None
+
+    return header, rows()
+
+
+def _check_header(path: Path, kind: loader.Kind, header: list[str]) -> None:
+    where = f"{path.name} line 1 (the header)"
+    columns = [c for c in header if c != loader.ERROR_KEY]
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    if repeated:
+        raise OfflineImportError(f"{where}: column(s) {', '.join(repeated)} given twice")
+    if kind == "records":
+        missing = [c for c in ("id", "type", "name") if c not in columns]
+        probe = {"id": "x", "type": "x", "name": "x"}
+        attributes = {c: "x" for c in columns if c not in probe}
+        try:  # the attribute names, by the model's own rule
+            RecordCreate.model_validate(probe | {"attributes": attributes})
+        except ValidationError as exc:
+            raise OfflineImportError(f"{where}: {validation_message(exc)}") from None
+    elif kind == "connections":
+        known = set(ConnectionCreate.model_fields)
+        unknown = [c for c in columns if c not in known]
+        if unknown:
+            raise OfflineImportError(
+                f"{where}: unknown column(s) {', '.join(unknown)}; a connection has "
+                f"{', '.join(ConnectionCreate.model_fields)}"
+            )
+        missing = [c for c in ("id", "record1_id", "record2_id") if c not in columns]
+    else:
+        missing = [] if "name" in columns else ["name"]
+    if missing:
+        raise OfflineImportError(f"{where}: no column {', '.join(missing)}")
+
+
+def source_rows(path: Path, kind: loader.Kind) -> tuple[list[str] | None, Iterator[Source]]:
+    """CSV header (None for other formats) and rows, any format the loader reads."""
+    fmt = loader.detect_format(path)
+    if fmt == "csv":
+        return _csv_rows(path, kind)
+    rows = loader.read_rows(path, kind, fmt)
+    return None, ((r.number, r.number, r.data, r.source) for r in rows)
+
+
+class Checker:
+    """The rejects file of one input, and the summary that counts its rejected rows."""
+
+    def __init__(self, path: Path, kind: loader.Kind, summary: ImportSummary) -> None:
+        self.path, self.kind, self.summary = path, kind, summary
+        self.writer = loader.RejectsWriter(loader.rejects_path(path), loader.detect_format(path))
+
+    def reject(self, number: int, line: int, data: Any, source: Any, error: str) -> None:
+        row = loader.Row(number, data, source)
+        self.summary.reject(self.kind, self.writer, row, error, f"{self.path.name} line {line}")
+
+    def close(self) -> None:
+        self.writer.close()
+        if self.writer.count:
+            self.summary.rejects.append(self.writer.path)
+
+
+def invalid(data: Any) -> str | None:
+    return data["_invalid"] if isinstance(data, dict) and "_invalid" in data else None
+
+
+# -- roles --------------------------------------------------------------------------------------
+def read_roles(
+    path: Path, check: Checker, summary: ImportSummary
+) -> tuple[RoleIndex, list[tuple[int, dict[str, Any]]]]:
+    """The roles the online loader would create, as `roles_list` would return them afterwards."""
+    roles: dict[str, dict[str, Any]] = {}
+    by_type: dict[str, str] = {}
+    valid: list[tuple[int, dict[str, Any]]] = []
+    pending: list[tuple[str, str | None]] = []
+    for number, line, data, source in source_rows(path, "roles")[1]:
+        try:
+            body = RoleCreate.model_validate(data)
+            rel_type = relationship_type(body.name)
+        except ValidationError as exc:
+            check.reject(number, line, data, source, invalid(data) or validation_message(exc))
+            continue
+        except ValueError as exc:
+            check.reject(number, line, data, source, f"role name '{body.name[:100]}': {exc}")
+            continue
+        role_id = body.id or str(uuid.uuid4())
+        if by_type.get(rel_type, role_id) != role_id:
+            other = by_type[rel_type]
+            error = rules.violation(
+                rules.Code.ROLE_TYPE_TAKEN, "name", other=roles[other]["name"], other_id=other,
+                type=rel_type,
+            ).message  # fmt: skip
+            check.reject(number, line, data, source, error)
+            continue
+        by_type[rel_type] = role_id
+        roles[role_id] = body.model_dump() | {
+            "id": role_id,
+            "relationship_type": rel_type,
+            "reciprocal_role_id": None,
+        }
+        valid.append((number, dict(data) | {"id": role_id}))
+        pending.append((role_id, body.reciprocal_role_id))
+    # Reciprocity as `role_set_reciprocal` sets it: symmetric, former partners released.
+    for role_id, partner in pending:
+        if partner and partner != role_id and partner not in roles:
+            continue  # upsert_roles reports it
+        for other_role in roles.values():
+            if other_role["reciprocal_role_id"] in (role_id, partner):
+                other_role["reciprocal_role_id"] = None
+        roles[role_id]["reciprocal_role_id"] = partner
+        if partner:
+            roles[partner]["reciprocal_role_id"] = role_id
+    summary.roles = len(roles)
+    return RoleIndex(roles.values()), valid
+
+
+# -- records ------------------------------------------------------------------------------------
+@dataclass
+class Records:
+    """Each imported record's type, by id: ordinals in `ids`, type numbers in `types`."""
+
+    ids: Interned
+    types: "array[int]" = field(default_factory=lambda: array("H"))
+    type_names: list[str] = field(default_factory=list)
+    numbers: dict[str, int] = field(default_factory=dict)
+
+    def record(self, record_id: str) -> tuple[int, rules.Record | None]:
+        ordinal = self.ids.find(record_id)
+        if ordinal < 0:
+            return ordinal, None
+        return ordinal, rules.Record(record_id, self.type_names[self.types[ordinal]])
+
+
+ValidRecord = tuple[str, str, str, str, dict[str, Any]]  # id, label, type, name, attributes
+
+
+def records(
+    path: Path, index: Records, summary: ImportSummary, progress: Progress
+) -> tuple[list[str] | None, Iterator[ValidRecord]]:
+    """The CSV attribute columns (None for other formats) and the valid records, streamed; a
+    repeated id is an error once the file is read (the constraints come after the import)."""
+    header, rows = source_rows(path, "records")
+    total = loader.count_rows(path, loader.detect_format(path))
+    skip = (loader.ERROR_KEY, "id", "type", "name")
+    attributes = None if header is None else [c for c in header if c not in skip]
+
+    def valid() -> Iterator[ValidRecord]:
+        check = Checker(path, "records", summary)
+        repeated: list[str] = []
+        labels: dict[str, str] = {}
+        done = 0
+        try:
+            for number, line, data, source in rows:
+                done += 1
+                if done % EVERY == 0:
+                    progress("records", done, total)
+                try:
+                    body = RecordCreate.model_validate(data)
+                except ValidationError as exc:
+                    check.reject(
+                        number, line, data, source, invalid(data) or validation_message(exc)
+                    )
+                    continue
+                if body.id is None:
+                    error = "id: required in a batch (upserts are by id)"
+                    check.reject(number, line, data, source, error)
+                    continue
+                if index.ids.add(body.id) < 0:
+                    repeated.append(f"{body.id} ({path.name} line {line})")
+                    continue
+                number_of_type = index.numbers.setdefault(body.type, len(index.type_names))
+                if number_of_type == len(index.type_names):
+                    index.type_names.append(body.type)
+                    labels[body.type] = type_label(body.type)
+                index.types.append(number_of_type)
+                yield body.id, labels[body.type], body.type, body.name, body.attributes
+        finally:
+            check.close()
+        progress("records", done, done)
+        summary.records = len(index.ids)
+        if repeated:
+            raise OfflineImportError(
+                f"{len(repeated)} repeated record id(s) in {path.name}, e.g. "
+                f"{', '.join(repeated[:5])}; the import needs each id once"
+            )
+
+    return attributes, valid()
