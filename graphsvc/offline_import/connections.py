@@ -127,7 +127,7 @@ def connections(
             if loop is not None:
                 check.reject(number, line, data, source, loop)
                 continue
-            ordinal = ids.add(cid)
+            ordinal = ids.add_new(cid)
             if packed >= 0:
                 active.put(packed, ordinal)
             if type2 in kinds:

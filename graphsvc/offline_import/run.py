@@ -85,6 +85,8 @@ def convert(
     """Validate every row and write neo4j-admin's files into `work`; the valid role rows and
     whether any value spans lines."""
     now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    validate.check_header(records_path, "records")
+    validate.check_header(connections_path, "connections")
     progress("roles", 0, None)
     roles, role_rows = validate.read_roles(roles_path, roles_check, summary)
     expected = loader.count_rows(records_path, loader.detect_format(records_path)) or 0

@@ -54,7 +54,7 @@ class Interned:
 
     def find(self, key: str) -> int:
         """The key's ordinal, or -1."""
-        h = self._hash(key)
+        h = hash(key) or 1
         hashes, slots, mask, ends = self._hashes, self._slots, self._mask, self._ends
         i = h & mask
         encoded = b""
@@ -70,14 +70,16 @@ class Interned:
     def add(self, key: str) -> int:
         """The new key's ordinal, or -1 - the existing one's if the key is already there."""
         found = self.find(key)
-        if found >= 0:
-            return -1 - found
+        return -1 - found if found >= 0 else self.add_new(key)
+
+    def add_new(self, key: str) -> int:
+        """`add` for a key known not to be there (found missing since)."""
         if 2 * (len(self._ends) + 1) > self._mask + 1:
             self._grow(2 * (self._mask + 1))
         self._text += key.encode("utf-8", "surrogateescape")
         self._ends.append(len(self._text))
         ordinal = len(self._ends) - 1
-        self._place(self._hash(key), ordinal)
+        self._place(hash(key) or 1, ordinal)
         return ordinal
 
 

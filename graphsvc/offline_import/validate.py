@@ -12,6 +12,7 @@ file's rows.
 """
 
 import csv
+import re
 import uuid
 from array import array
 from collections.abc import Iterator
@@ -30,6 +31,7 @@ from graphsvc.offline_import.summary import ImportSummary, OfflineImportError, P
 from graphsvc.offline_import.tables import Interned
 
 EVERY = 50_000  # rows between progress calls
+_SURROGATE = re.compile("[\udc80-\udcff]")
 FIELD_LIMIT = 1 << 20  # a CSV cell longer than this is a broken file, not a value
 Source = tuple[int, int, Any, Any]  # row number, line, the row as a dict, its source (rejects)
 
@@ -45,7 +47,11 @@ def _csv_rows(path: Path, kind: loader.Kind) -> tuple[list[str], Iterator[Source
     except csv.Error as exc:
         f.close()
         raise OfflineImportError(f"{path.name} line 1: {exc}") from None
-    _check_header(path, kind, header)
+    try:
+        _check_header(path, kind, header)
+    except OfflineImportError:
+        f.close()
+        raise
 
     def rows() -> Iterator[Source]:
         number = 0
@@ -63,7 +69,7 @@ def _csv_rows(path: Path, kind: loader.Kind) -> tuple[list[str], Iterator[Source
                     source = dict(zip(header, cells, strict=True))
                     yield number, reader.line_num, loader._csv_row(kind, source), source
             except csv.Error as exc:
-                raise OfflineImportError(f"{path.name} line {reader.line_num + 1}: {exc}") from None
+                raise OfflineImportError(f"{path.name} line {reader.line_num}: {exc}") from None
 
     return header, rows()
 
@@ -97,6 +103,17 @@ def _check_header(path: Path, kind: loader.Kind, header: list[str]) -> None:
         raise OfflineImportError(f"{where}: no column {', '.join(missing)}")
 
 
+def check_header(path: Path, kind: loader.Kind) -> None:
+    """A CSV file's header, at once (before minutes spent on the files before it)."""
+    if loader.detect_format(path) == "csv":
+        with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as f:
+            try:
+                header = next(csv.reader(f, strict=True), [])
+            except csv.Error as exc:
+                raise OfflineImportError(f"{path.name} line 1: {exc}") from None
+            _check_header(path, kind, header)
+
+
 def source_rows(path: Path, kind: loader.Kind) -> tuple[list[str] | None, Iterator[Source]]:
     """CSV header (None for other formats) and rows, any format the loader reads."""
     fmt = loader.detect_format(path)
@@ -114,6 +131,11 @@ class Checker:
         self.writer = loader.RejectsWriter(loader.rejects_path(path), loader.detect_format(path))
 
     def reject(self, number: int, line: int, data: Any, source: Any, error: str) -> None:
+        if isinstance(source, dict) and any(map(_undecoded, source.values())):
+            # the CSV reader kept bytes that are not UTF-8 as lone surrogates; the rejects
+            # file is UTF-8, so they are written as U+FFFD
+            source = {k: _utf8(v) for k, v in source.items()}
+            error += " (the file is not UTF-8 there)"
         row = loader.Row(number, data, source)
         self.summary.reject(self.kind, self.writer, row, error, f"{self.path.name} line {line}")
 
@@ -121,6 +143,14 @@ class Checker:
         self.writer.close()
         if self.writer.count:
             self.summary.rejects.append(self.writer.path)
+
+
+def _undecoded(value: Any) -> bool:
+    return isinstance(value, str) and not value.isascii() and _SURROGATE.search(value) is not None
+
+
+def _utf8(value: Any) -> Any:
+    return _SURROGATE.sub("\ufffd", value) if isinstance(value, str) else value
 
 
 def invalid(data: Any) -> str | None:
