@@ -26,17 +26,19 @@ def home(tmp_path: Path) -> Settings:
     )
 
 
-def files(tmp_path: Path, records: bytes | str, connections: bytes | str) -> list[Path]:
+def files(
+    tmp_path: Path, records: bytes | str, connections: bytes | str
+) -> tuple[Path, Path, Path]:
     data = tmp_path / "in"
     data.mkdir(exist_ok=True)
     (data / "roles.jsonl").write_text(ROLES)
     for name, content in (("records.csv", records), ("connections.csv", connections)):
         raw = content.encode() if isinstance(content, str) else content
         (data / name).write_bytes(raw)
-    return [data / "roles.jsonl", data / "records.csv", data / "connections.csv"]
+    return data / "roles.jsonl", data / "records.csv", data / "connections.csv"
 
 
-def refused(home: Settings, paths: list[Path], match: str) -> str:
+def refused(home: Settings, paths: tuple[Path, Path, Path], match: str) -> str:
     with pytest.raises(OfflineImportError, match=match) as caught:
         run_import(home, *paths, progress=lambda *_: None)
     assert LocalNeo4j(home).pid() is None
@@ -44,7 +46,7 @@ def refused(home: Settings, paths: list[Path], match: str) -> str:
     return str(caught.value)
 
 
-HOSTILE = {
+HOSTILE: dict[str, tuple[bytes | str, str, str]] = {
     "unknown connection column": (
         RECORDS,
         "id,record1_id,record2_id,colour\nk1,c1,c2,red\n",
@@ -132,9 +134,9 @@ def test_the_command_exits_non_zero_with_the_message(home: Settings, tmp_path: P
         "NEO4J_PASSWORD": home.neo4j_password.get_secret_value(),
     }
     env.pop("NEO4J_URI", None)
+    args = ["--roles", roles, "--records", records, "--connections", connections]
     result = subprocess.run(
-        [sys.executable, "-m", "graphsvc", "neo4j", "import"]
-        + ["--roles", str(roles), "--records", str(records), "--connections", str(connections)],
+        [sys.executable, "-m", "graphsvc", "neo4j", "import", *map(str, args)],
         env=env,
         capture_output=True,
         text=True,
