@@ -10,17 +10,14 @@ before it: an identical active connection (`rules.active_key`), a loop through a
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
-
-from pydantic import ValidationError
+from typing import Any, NamedTuple
 
 from graphsvc import loader, rules
-from graphsvc.graph.batch import validation_message
 from graphsvc.graph.roles import RoleIndex
-from graphsvc.models import ConnectionCreate
+from graphsvc.offline_import.helper import in_helper
 from graphsvc.offline_import.summary import ImportSummary, OfflineImportError, Progress
 from graphsvc.offline_import.tables import Edges, Interned, IntMap
-from graphsvc.offline_import.validate import EVERY, Checker, Records, invalid, source_rows
+from graphsvc.offline_import.validate import EVERY, Checker, Records, model_checked
 
 # id, record1_id, record2_id, type1, type2, record1_role_id, record2_role_id, state,
 # description, effective_start, effective_end, active_key
@@ -30,13 +27,28 @@ ValidConnection = tuple[
 Sides = tuple[rules.Role | None, rules.Role | None] | str  # the roles, or why not
 
 
-def _sides(body: ConnectionCreate, roles: RoleIndex) -> Sides:
+class Resolved(NamedTuple):
+    """A pair of roles with what each row needs of them, worked out once per distinct pair."""
+
+    role1: rules.Role | None
+    role2: rules.Role | None
+    id1: str | None
+    id2: str | None
+    type1: str
+    type2: str
+    number1: int  # the role's number in the packed active key; 0 = no role
+    number2: int
+
+
+def _sides(refs: tuple[str | None, ...], roles: RoleIndex) -> Sides:
+    """`refs`: record1_role_id, record1_role, record2_role_id, record2_role, as in the row."""
+    id1, name1, id2, name2 = refs
     try:
         role1, role2 = roles.sides(
-            body.record1_role_id or body.record1_role,
-            body.record2_role_id or body.record2_role,
-            "record1_role_id" if body.record1_role_id else "record1_role",
-            "record2_role_id" if body.record2_role_id else "record2_role",
+            id1 or name1,
+            id2 or name2,
+            "record1_role_id" if id1 else "record1_role",
+            "record2_role_id" if id2 else "record2_role",
         )
     except LookupError as exc:
         field_name, key = exc.args
@@ -46,11 +58,39 @@ def _sides(body: ConnectionCreate, roles: RoleIndex) -> Sides:
     return broken.message if broken else (role1, role2)
 
 
+def _resolve(
+    refs: tuple[str | None, ...], roles: RoleIndex, numbers: dict[str, int]
+) -> Resolved | str:
+    sides = _sides(refs, roles)
+    if isinstance(sides, str):
+        return sides
+    role1, role2 = sides
+    id1, id2 = rules.id_of(role1), rules.id_of(role2)
+    return Resolved(
+        role1, role2, id1, id2, rules.type_of(role1), rules.type_of(role2),
+        numbers.get(id1 or "", 0), numbers.get(id2 or "", 0),
+    )  # fmt: skip
+
+
+def _loop(
+    sides: Resolved, kinds: dict[str, int], loops: Edges, o1: int, o2: int, records: Records
+) -> str | None:
+    """Why the connection would close a loop of an acyclic role, if it would."""
+    for rel_type, role, start, end in (
+        (sides.type2, sides.role2, o2, o1),
+        (sides.type1, sides.role1, o1, o2),
+    ):
+        if role and role.acyclic:
+            chain = loops.path(kinds[rel_type], start, end)
+            if chain:
+                return rules.loop(role, [records.ids.text(o) for o in chain]).message
+    return None
+
+
 def connections(
     path: Path, roles: RoleIndex, records: Records, summary: ImportSummary, progress: Progress
 ) -> Iterator[ValidConnection]:
     """The valid connections, streamed; a repeated id is an error once the file is read."""
-    rows = source_rows(path, "connections")[1]
     total = loader.count_rows(path, loader.detect_format(path))
     check = Checker(path, "connections", summary)
     expected = total or 0
@@ -63,80 +103,74 @@ def connections(
     acyclic = {r.relationship_type for r in roles.by_id.values() if r.acyclic}
     kinds = {rel_type: n for n, rel_type in enumerate(sorted(acyclic))}
     loops = Edges(len(records.ids))
-    resolved: dict[tuple[Any, ...], Sides] = {}
+    resolved: dict[tuple[Any, ...], Resolved | str] = {}
     repeated: list[str] = []
     done = 0
+    # bound once: this loop runs per row, millions of times
+    find, types, type_names = records.ids.find, records.types, records.type_names
+    Record, rule, active_key, reject = (
+        rules.Record,
+        rules.connection,
+        rules.active_key,
+        check.reject,
+    )
+    width = len(role_numbers) + 1
     try:
-        for number, line, data, source in rows:
+        for number, line, source, error, fields in in_helper(model_checked, path, "connections"):
             done += 1
             if done % EVERY == 0:
                 progress("connections", done, total)
-            try:
-                body = ConnectionCreate.model_validate(data)
-            except ValidationError as exc:
-                check.reject(number, line, data, source, invalid(data) or validation_message(exc))
+            if error is not None:
+                reject(number, line, source, error)
                 continue
-            cid = body.id
-            if cid is None:
-                error = "id: required in a batch (connections are upserted by id)"
-                check.reject(number, line, data, source, error)
-                continue
-            refs = (
-                body.record1_role_id,
-                body.record1_role,
-                body.record2_role_id,
-                body.record2_role,
-            )
+            cid, a, b, id1, name1, id2, name2, state, text, start, end = fields
+            refs = (id1, name1, id2, name2)
             sides = resolved.get(refs)
             if sides is None:
-                sides = resolved[refs] = _sides(body, roles)
-            if isinstance(sides, str):
-                check.reject(number, line, data, source, sides)
+                sides = resolved[refs] = _resolve(refs, roles, role_numbers)
+            if sides.__class__ is str:
+                reject(number, line, source, sides)
                 continue
+            assert isinstance(sides, Resolved)
             if ids.find(cid) >= 0:
                 repeated.append(f"{cid} ({path.name} line {line})")
                 continue
-            role1, role2 = sides
-            a, b = body.record1_id, body.record2_id
-            o1, record1 = records.record(a)
-            o2, record2 = records.record(b)
-            broken = rules.connection(record1, record2, role1, role2, a, b)
+            o1, o2 = find(a), find(b)
+            broken = rule(
+                Record(a, type_names[types[o1]]) if o1 >= 0 else None,
+                Record(b, type_names[types[o2]]) if o2 >= 0 else None,
+                sides.role1,
+                sides.role2,
+                a,
+                b,
+            )
             if broken:
-                check.reject(number, line, data, source, broken.message)
+                reject(number, line, source, broken.message)
                 continue
-            role1_id, role2_id = rules.id_of(role1), rules.id_of(role2)
-            key = rules.active_key(a, b, role1_id, role2_id, body.state)
+            key = active_key(a, b, sides.id1, sides.id2, state)
             packed = -1
             if key is not None:
-                end1 = o1 * (len(role_numbers) + 1) + role_numbers.get(role1_id or "", 0)
-                end2 = o2 * (len(role_numbers) + 1) + role_numbers.get(role2_id or "", 0)
-                packed = min(end1, end2) * ends + max(end1, end2)
+                end1, end2 = o1 * width + sides.number1, o2 * width + sides.number2
+                packed = end1 * ends + end2 if end1 < end2 else end2 * ends + end1
                 earlier = active.get(packed)
                 if earlier >= 0:
-                    error = rules.duplicate(ids.text(earlier), a, b).message
-                    check.reject(number, line, data, source, error)
+                    reject(number, line, source, rules.duplicate(ids.text(earlier), a, b).message)
                     continue
-            type1, type2 = rules.type_of(role1), rules.type_of(role2)
-            loop = None
-            for rel_type, role, start, end in ((type2, role2, o2, o1), (type1, role1, o1, o2)):
-                if role and role.acyclic:
-                    chain = loops.path(kinds[rel_type], start, end)
-                    if chain:
-                        loop = rules.loop(role, [records.ids.text(o) for o in chain]).message
-                        break
-            if loop is not None:
-                check.reject(number, line, data, source, loop)
-                continue
+            type1, type2 = sides.type1, sides.type2
+            if type1 in kinds or type2 in kinds:
+                loop = _loop(sides, kinds, loops, o1, o2, records)
+                if loop is not None:
+                    reject(number, line, source, loop)
+                    continue
+                if type2 in kinds:
+                    loops.add(kinds[type2], o1, o2)
+                if type1 in kinds:
+                    loops.add(kinds[type1], o2, o1)
             ordinal = ids.add_new(cid)
             if packed >= 0:
                 active.put(packed, ordinal)
-            if type2 in kinds:
-                loops.add(kinds[type2], o1, o2)
-            if type1 in kinds:
-                loops.add(kinds[type1], o2, o1)
             yield (
-                cid, a, b, type1, type2, role1_id, role2_id, body.state, body.description,
-                body.effective_start, body.effective_end, key,
+                cid, a, b, type1, type2, sides.id1, sides.id2, state, text, start, end, key,
             )  # fmt: skip
     finally:
         check.close()

@@ -157,8 +157,7 @@ def run_import(
             n: (data, src) for n, _, data, src in validate.source_rows(roles_path, "roles")[1]
         }
         for failure in result.failed:
-            data, src = source[failure.index]
-            roles_check.reject(failure.index, failure.index, data, src, failure.error)
+            roles_check.reject(failure.index, failure.index, source[failure.index], failure.error)
         summary.finish_seconds = time.monotonic() - started
     finally:
         roles_check.close()

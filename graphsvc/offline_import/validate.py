@@ -27,6 +27,7 @@ from graphsvc.graph.batch import validation_message
 from graphsvc.graph.roles import RoleIndex
 from graphsvc.identifiers import relationship_type, type_label
 from graphsvc.models import ConnectionCreate, RecordCreate, RoleCreate
+from graphsvc.offline_import.helper import in_helper
 from graphsvc.offline_import.summary import ImportSummary, OfflineImportError, Progress
 from graphsvc.offline_import.tables import Interned
 
@@ -34,6 +35,7 @@ EVERY = 50_000  # rows between progress calls
 _SURROGATE = re.compile("[\udc80-\udcff]")
 FIELD_LIMIT = 1 << 20  # a CSV cell longer than this is a broken file, not a value
 Source = tuple[int, int, Any, Any]  # row number, line, the row as a dict, its source (rejects)
+Checked = tuple[int, int, Any, str | None, tuple[Any, ...] | None]  # see model_checked
 
 
 def _csv_rows(path: Path, kind: loader.Kind) -> tuple[list[str], Iterator[Source]]:
@@ -67,7 +69,7 @@ def _csv_rows(path: Path, kind: loader.Kind) -> tuple[list[str], Iterator[Source
                             f"has {len(header)} (an unquoted comma or line break?)"
                         )
                     source = dict(zip(header, cells, strict=True))
-                    yield number, reader.line_num, loader._csv_row(kind, source), source
+                    yield number, reader.line_num, loader._csv_row(kind, source), cells
             except csv.Error as exc:
                 raise OfflineImportError(f"{path.name} line {reader.line_num}: {exc}") from None
 
@@ -103,15 +105,18 @@ def _check_header(path: Path, kind: loader.Kind, header: list[str]) -> None:
         raise OfflineImportError(f"{where}: no column {', '.join(missing)}")
 
 
-def check_header(path: Path, kind: loader.Kind) -> None:
-    """A CSV file's header, at once (before minutes spent on the files before it)."""
-    if loader.detect_format(path) == "csv":
-        with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as f:
-            try:
-                header = next(csv.reader(f, strict=True), [])
-            except csv.Error as exc:
-                raise OfflineImportError(f"{path.name} line 1: {exc}") from None
-            _check_header(path, kind, header)
+def check_header(path: Path, kind: loader.Kind) -> list[str] | None:
+    """A CSV file's header, checked at once (before minutes spent on the files before it);
+    None for the other formats."""
+    if loader.detect_format(path) != "csv":
+        return None
+    with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as f:
+        try:
+            header = next(csv.reader(f, strict=True), [])
+        except csv.Error as exc:
+            raise OfflineImportError(f"{path.name} line 1: {exc}") from None
+    _check_header(path, kind, header)
+    return header
 
 
 def source_rows(path: Path, kind: loader.Kind) -> tuple[list[str] | None, Iterator[Source]]:
@@ -129,14 +134,18 @@ class Checker:
     def __init__(self, path: Path, kind: loader.Kind, summary: ImportSummary) -> None:
         self.path, self.kind, self.summary = path, kind, summary
         self.writer = loader.RejectsWriter(loader.rejects_path(path), loader.detect_format(path))
+        self.header = check_header(path, kind)
 
-    def reject(self, number: int, line: int, data: Any, source: Any, error: str) -> None:
+    def reject(self, number: int, line: int, source: Any, error: str) -> None:
+        """A row the loader would reject; `source` as `source_rows` gives it (CSV: cells)."""
+        if self.header is not None and isinstance(source, list):
+            source = dict(zip(self.header, source, strict=True))
         if isinstance(source, dict) and any(map(_undecoded, source.values())):
             # the CSV reader kept bytes that are not UTF-8 as lone surrogates; the rejects
             # file is UTF-8, so they are written as U+FFFD
             source = {k: _utf8(v) for k, v in source.items()}
             error += " (the file is not UTF-8 there)"
-        row = loader.Row(number, data, source)
+        row = loader.Row(number, {}, source)  # the writer needs only the source
         self.summary.reject(self.kind, self.writer, row, error, f"{self.path.name} line {line}")
 
     def close(self) -> None:
@@ -171,10 +180,10 @@ def read_roles(
             body = RoleCreate.model_validate(data)
             rel_type = relationship_type(body.name)
         except ValidationError as exc:
-            check.reject(number, line, data, source, invalid(data) or validation_message(exc))
+            check.reject(number, line, source, invalid(data) or validation_message(exc))
             continue
         except ValueError as exc:
-            check.reject(number, line, data, source, f"role name '{body.name[:100]}': {exc}")
+            check.reject(number, line, source, f"role name '{body.name[:100]}': {exc}")
             continue
         role_id = body.id or str(uuid.uuid4())
         if by_type.get(rel_type, role_id) != role_id:
@@ -183,7 +192,7 @@ def read_roles(
                 rules.Code.ROLE_TYPE_TAKEN, "name", other=roles[other]["name"], other_id=other,
                 type=rel_type,
             ).message  # fmt: skip
-            check.reject(number, line, data, source, error)
+            check.reject(number, line, source, error)
             continue
         by_type[rel_type] = role_id
         roles[role_id] = body.model_dump() | {
@@ -217,14 +226,33 @@ class Records:
     type_names: list[str] = field(default_factory=list)
     numbers: dict[str, int] = field(default_factory=dict)
 
-    def record(self, record_id: str) -> tuple[int, rules.Record | None]:
-        ordinal = self.ids.find(record_id)
-        if ordinal < 0:
-            return ordinal, None
-        return ordinal, rules.Record(record_id, self.type_names[self.types[ordinal]])
-
 
 ValidRecord = tuple[str, str, str, str, dict[str, Any]]  # id, label, type, name, attributes
+
+
+def model_checked(path: Path, kind: loader.Kind) -> Iterator[Checked]:
+    """Each row against its model (`RecordCreate`, `ConnectionCreate`): needs no other row, so
+    it runs in the helper process. (row number, line, source, error, None) for a row that
+    fails; (row number, line, source, None, fields) else (records: no source, never needed)."""
+    model = RecordCreate if kind == "records" else ConnectionCreate
+    what = "upserts are by id" if kind == "records" else "connections are upserted by id"
+    for number, line, data, source in source_rows(path, kind)[1]:
+        try:
+            body = model.model_validate(data)
+        except ValidationError as exc:
+            yield number, line, source, invalid(data) or validation_message(exc), None
+            continue
+        if body.id is None:
+            yield number, line, source, f"id: required in a batch ({what})", None
+        elif isinstance(body, RecordCreate):
+            yield number, line, None, None, (body.id, body.type, body.name, body.attributes)
+        else:
+            fields = (
+                body.id, body.record1_id, body.record2_id, body.record1_role_id, body.record1_role,
+                body.record2_role_id, body.record2_role, body.state, body.description,
+                body.effective_start, body.effective_end,
+            )  # fmt: skip
+            yield number, line, source, None, fields
 
 
 def records(
@@ -232,7 +260,7 @@ def records(
 ) -> tuple[list[str] | None, Iterator[ValidRecord]]:
     """The CSV attribute columns (None for other formats) and the valid records, streamed; a
     repeated id is an error once the file is read (the constraints come after the import)."""
-    header, rows = source_rows(path, "records")
+    header = check_header(path, "records")
     total = loader.count_rows(path, loader.detect_format(path))
     skip = (loader.ERROR_KEY, "id", "type", "name")
     attributes = None if header is None else [c for c in header if c not in skip]
@@ -242,31 +270,25 @@ def records(
         repeated: list[str] = []
         labels: dict[str, str] = {}
         done = 0
+        add, types = index.ids.add, index.types
         try:
-            for number, line, data, source in rows:
+            for number, line, source, error, fields in in_helper(model_checked, path, "records"):
                 done += 1
                 if done % EVERY == 0:
                     progress("records", done, total)
-                try:
-                    body = RecordCreate.model_validate(data)
-                except ValidationError as exc:
-                    check.reject(
-                        number, line, data, source, invalid(data) or validation_message(exc)
-                    )
+                if error is not None:
+                    check.reject(number, line, source, error)
                     continue
-                if body.id is None:
-                    error = "id: required in a batch (upserts are by id)"
-                    check.reject(number, line, data, source, error)
+                record_id, record_type, name, values = fields
+                if add(record_id) < 0:
+                    repeated.append(f"{record_id} ({path.name} line {line})")
                     continue
-                if index.ids.add(body.id) < 0:
-                    repeated.append(f"{body.id} ({path.name} line {line})")
-                    continue
-                number_of_type = index.numbers.setdefault(body.type, len(index.type_names))
+                number_of_type = index.numbers.setdefault(record_type, len(index.type_names))
                 if number_of_type == len(index.type_names):
-                    index.type_names.append(body.type)
-                    labels[body.type] = type_label(body.type)
-                index.types.append(number_of_type)
-                yield body.id, labels[body.type], body.type, body.name, body.attributes
+                    index.type_names.append(record_type)
+                    labels[record_type] = type_label(record_type)
+                types.append(number_of_type)
+                yield record_id, labels[record_type], record_type, name, values
         finally:
             check.close()
         progress("records", done, done)
