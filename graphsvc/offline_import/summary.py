@@ -47,14 +47,17 @@ class StderrProgress:
         self.every = every
         self.phase = ""
         self.started = self.shown = time.monotonic()
+        self.done = -1
 
     def __call__(self, phase: str, done: int, total: int | None) -> None:
         now = time.monotonic()
         if phase != self.phase:
             self.phase, self.started, self.shown = phase, now, now
             print(f"{phase}...", file=sys.stderr, flush=True)
-        elif now - self.shown >= self.every or (total is not None and done >= total):
-            self.shown = now
+        elif done != self.done and (
+            now - self.shown >= self.every or (total is not None and done >= total)
+        ):
+            self.shown, self.done = now, done
             rate = done / max(now - self.started, 1e-9)
             of = f" of {total:,}" if total is not None else ""
             print(
