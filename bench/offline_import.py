@@ -87,8 +87,12 @@ def run(data: Path) -> dict[str, Any]:
         "neo4j_admin_s": admin,
         "finish_s": finish,
         "end_to_end_over_admin": round(wall / admin, 2) if admin else None,
+        "python_over_admin": round(convert / admin, 2) if admin else None,
         "peak_rss_mb_graphsvc": round(peak["graphsvc"]),
         "peak_rss_mb_children": round(peak["children"]),
+        "rss_note": "peak_rss_mb_graphsvc: the graphsvc (Python) process alone, the goal's "
+        "figure; peak_rss_mb_children: its descendants together (the neo4j-admin JVMs; the "
+        "server it starts runs detached); both sampled every 0.2 s from /proc",
     }
 
 
@@ -109,6 +113,9 @@ def main(argv: list[str] | None = None) -> None:
     with driver() as drv:
         report["problems"] = verify(drv, args.data)
     report["load_after"] = [round(x, 1) for x in os.getloadavg()]
+    report["uptime_after"] = subprocess.run(
+        ["uptime"], capture_output=True, text=True
+    ).stdout.strip()
     report["other_processes_after"] = other_processes()
     path = args.json or RESULTS_DIR / f"import-{args.data.name}-{stamp}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
