@@ -81,6 +81,7 @@ def run(data: Path) -> dict[str, Any]:
         "command": " ".join(cmd),
         "output": out.strip(),
         "progress_lines": len(err.splitlines()),
+        "progress": err.splitlines(),  # each phase's start, seconds from the import's own start
         "wall_s": round(wall, 1),
         "reported_total_s": total,
         "convert_s": convert,

@@ -46,14 +46,14 @@ class StderrProgress:
     def __init__(self, every: float = 5.0) -> None:
         self.every = every
         self.phase = ""
-        self.started = self.shown = time.monotonic()
+        self.began = self.started = self.shown = time.monotonic()
         self.done = -1
 
     def __call__(self, phase: str, done: int, total: int | None) -> None:
         now = time.monotonic()
         if phase != self.phase:
             self.phase, self.started, self.shown = phase, now, now
-            print(f"{phase}...", file=sys.stderr, flush=True)
+            print(f"[{now - self.began:6.1f} s] {phase}...", file=sys.stderr, flush=True)
         elif done != self.done and (
             now - self.shown >= self.every or (total is not None and done >= total)
         ):
