@@ -30,6 +30,7 @@ from bench.load import verify
 from graphsvc.config import get_settings
 from graphsvc.neo4j_local import LocalNeo4j
 
+STAMP = re.compile(r"\[\s*([\d.]+) s, cpu\s*([\d.]+) s\] (.+?)\.\.\.")
 SUMMARY = re.compile(
     r"in ([\d.]+) s: convert ([\d.]+) s, neo4j-admin ([\d.]+) s, start \+ schema \+ roles ([\d.]+) s"
 )
@@ -92,6 +93,7 @@ def run(data: Path) -> dict[str, Any]:
     if proc.returncode != 0 or not match:
         sys.exit(f"graphsvc neo4j import failed ({proc.returncode}):\n{out}\n{err}")
     total, convert, admin, finish = map(float, match.groups())
+    stamps = {m[3]: (float(m[1]), float(m[2])) for m in STAMP.finditer(err)}  # phase: wall, cpu
     return {
         "command": " ".join(cmd),
         "output": out.strip(),
@@ -104,6 +106,15 @@ def run(data: Path) -> dict[str, Any]:
         "finish_s": finish,
         "end_to_end_over_admin": round(wall / admin, 2) if admin else None,
         "python_over_admin": round(convert / admin, 2) if admin else None,
+        # CPU seconds (steadier than wall time on a shared machine): the Python part (main +
+        # helper) before neo4j-admin, then neo4j-admin's JVMs, from the import's own stamps
+        "cpu_python_s": stamps.get("neo4j-admin", (0, None))[1],
+        "cpu_neo4j_admin_s": round(stamps["start"][1] - stamps["neo4j-admin"][1], 1)
+        if {"start", "neo4j-admin"} <= stamps.keys()
+        else None,
+        "start_s": round(stamps["schema + roles"][0] - stamps["start"][0], 1)
+        if {"start", "schema + roles"} <= stamps.keys()
+        else None,
         "peak_rss_mb_graphsvc": round(peak["python"]),
         "peak_rss_mb_graphsvc_main": round(peak["graphsvc"]),
         "peak_rss_mb_children": round(peak["children"]),

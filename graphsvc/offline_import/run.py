@@ -159,6 +159,7 @@ def run_import(
         for failure in result.failed:
             roles_check.reject(failure.index, failure.index, source[failure.index], failure.error)
         summary.finish_seconds = time.monotonic() - started
+        show("done", 0, None)
     finally:
         roles_check.close()
         if keep is None:

@@ -1,5 +1,6 @@
 """What the import reports: its error, its summary, and its progress (phase, rows done)."""
 
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -9,7 +10,7 @@ from pathlib import Path
 from graphsvc import loader
 
 # progress(phase, rows done, rows in all or None); phase: "roles", "records", "connections",
-# "neo4j-admin", "start", "schema + roles"
+# "neo4j-admin", "start", "schema + roles", "done"
 Progress = Callable[[str, int, int | None], None]
 
 
@@ -53,7 +54,13 @@ class StderrProgress:
         now = time.monotonic()
         if phase != self.phase:
             self.phase, self.started, self.shown = phase, now, now
-            print(f"[{now - self.began:6.1f} s] {phase}...", file=sys.stderr, flush=True)
+            cpu = os.times()  # this process and its children waited for (helper, neo4j-admin)
+            used = cpu.user + cpu.system + cpu.children_user + cpu.children_system
+            print(
+                f"[{now - self.began:6.1f} s, cpu {used:6.1f} s] {phase}...",
+                file=sys.stderr,
+                flush=True,
+            )
         elif done != self.done and (
             now - self.shown >= self.every or (total is not None and done >= total)
         ):
