@@ -149,3 +149,16 @@ def test_the_command_exits_non_zero_with_the_message(home: Settings, tmp_path: P
     assert "Traceback" not in result.stderr
     assert "records..." in result.stderr  # progress: the phases as they start
     assert not (home.neo4j_home / "data" / "databases" / "neo4j").exists()
+
+
+def test_rows_that_break_a_rule_are_in_the_rejects_file_too(home: Settings, tmp_path: Path) -> None:
+    """A row valid by its model but broken by a rule crosses from the helper process without its
+    cells; they are read again for the rejects file."""
+    extra = "k2,c1,nobody,friend,friend\nk3,c2,c1,friend,friend\n"
+    paths = files(tmp_path, RECORDS, CONNECTIONS + extra)
+    refused(home, paths, "2 connections row")
+    text = (tmp_path / "in" / "connections.rejects.csv").read_text()
+    lines = text.splitlines()
+    assert lines[0] == "id,record1_id,record2_id,record1_role_id,record2_role_id,_error"
+    assert lines[1].startswith("k2,c1,nobody,friend,friend,record 'nobody' not found")
+    assert lines[2].startswith("k3,c2,c1,friend,friend,an identical active connection 'k1'")

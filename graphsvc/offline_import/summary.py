@@ -36,6 +36,9 @@ class ImportSummary:
     ) -> None:
         """A row the online loader would reject: into the rejects file, its reason named."""
         writer.write(row, error)
+        self.count(kind, error, where)
+
+    def count(self, kind: str, error: str, where: str) -> None:
         self.rejected[kind] = self.rejected.get(kind, 0) + 1
         if len(self.failures) < 10:
             self.failures.append(f"{where}: {error}")

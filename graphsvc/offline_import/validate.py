@@ -135,9 +135,15 @@ class Checker:
         self.path, self.kind, self.summary = path, kind, summary
         self.writer = loader.RejectsWriter(loader.rejects_path(path), loader.detect_format(path))
         self.header = check_header(path, kind)
+        self.deferred: dict[int, str] = {}  # row number -> error, for rows sent without source
 
     def reject(self, number: int, line: int, source: Any, error: str) -> None:
-        """A row the loader would reject; `source` as `source_rows` gives it (CSV: cells)."""
+        """A row the loader would reject; `source` as `source_rows` gives it (CSV: cells), or
+        None for a CSV row whose cells are read again when the file is closed."""
+        if source is None:
+            self.deferred[number] = error
+            self.summary.count(self.kind, error, f"{self.path.name} line {line}")
+            return
         if self.header is not None and isinstance(source, list):
             source = dict(zip(self.header, source, strict=True))
         if isinstance(source, dict) and any(map(_undecoded, source.values())):
@@ -149,6 +155,14 @@ class Checker:
         self.summary.reject(self.kind, self.writer, row, error, f"{self.path.name} line {line}")
 
     def close(self) -> None:
+        if self.deferred and self.header is not None:
+            try:  # the rows' cells, read again (a valid row crosses from the helper without)
+                for number, _, _, cells in source_rows(self.path, self.kind)[1]:
+                    if number in self.deferred:
+                        source = dict(zip(self.header, cells, strict=True))
+                        self.writer.write(loader.Row(number, {}, source), self.deferred[number])
+            except OfflineImportError:
+                pass  # the file broke further on: that error is the one reported
         self.writer.close()
         if self.writer.count:
             self.summary.rejects.append(self.writer.path)
@@ -233,7 +247,9 @@ ValidRecord = tuple[str, str, str, str, dict[str, Any]]  # id, label, type, name
 def model_checked(path: Path, kind: loader.Kind) -> Iterator[Checked]:
     """Each row against its model (`RecordCreate`, `ConnectionCreate`): needs no other row, so
     it runs in the helper process. (row number, line, source, error, None) for a row that
-    fails; (row number, line, source, None, fields) else (records: no source, never needed)."""
+    fails; (row number, line, source, None, fields) else, without the source of a CSV row (half
+    the cost of handing rows over; `Checker` reads a rejected one again) or of a record (a valid
+    record is never rejected later)."""
     model = RecordCreate if kind == "records" else ConnectionCreate
     what = "upserts are by id" if kind == "records" else "connections are upserted by id"
     for number, line, data, source in source_rows(path, kind)[1]:
@@ -247,6 +263,7 @@ def model_checked(path: Path, kind: loader.Kind) -> Iterator[Checked]:
         elif isinstance(body, RecordCreate):
             yield number, line, None, None, (body.id, body.type, body.name, body.attributes)
         else:
+            source = None if isinstance(source, list) else source  # CSV: read again if needed
             fields = (
                 body.id, body.record1_id, body.record2_id, body.record1_role_id, body.record1_role,
                 body.record2_role_id, body.record2_role, body.state, body.description,
