@@ -47,9 +47,10 @@ def _children(pid: int) -> list[int]:
 
 
 def _is_python(pid: int) -> bool:
-    """The import's forked helper (a python), as opposed to the neo4j-admin JVMs."""
+    """The import's forked helper, as opposed to the neo4j-admin JVMs (a fork keeps its
+    parent's name, `graphsvc`, so: anything that is not a JVM)."""
     try:
-        return "python" in Path(f"/proc/{pid}/comm").read_text()
+        return "java" not in Path(f"/proc/{pid}/comm").read_text()
     except OSError:
         return False
 
