@@ -7,17 +7,16 @@ before it: an identical active connection (`rules.active_key`), a loop through a
 (`rules.loop`). A rejected row leaves no trace in the indexes, as a failed row in a batch.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from graphsvc import loader, rules
 from graphsvc.graph.roles import RoleIndex
-from graphsvc.offline_import.helper import in_helper
 from graphsvc.offline_import.summary import ImportSummary, OfflineImportError, Progress
 from graphsvc.offline_import.tables import Edges, Interned, IntMap
-from graphsvc.offline_import.validate import EVERY, Checker, Records, model_checked
+from graphsvc.offline_import.validate import EVERY, Checked, Checker, Records
 
 # id, record1_id, record2_id, type1, type2, record1_role_id, record2_role_id, state,
 # description, effective_start, effective_end, active_key
@@ -88,9 +87,15 @@ def _loop(
 
 
 def connections(
-    path: Path, roles: RoleIndex, records: Records, summary: ImportSummary, progress: Progress
+    path: Path,
+    rows: Iterable[Checked],
+    roles: RoleIndex,
+    records: Records,
+    summary: ImportSummary,
+    progress: Progress,
 ) -> Iterator[ValidConnection]:
-    """The valid connections, streamed; a repeated id is an error once the file is read."""
+    """The valid connections, streamed; a repeated id is an error once the file is read.
+    `rows`: `model_checked(path, "connections")`, from the helper process."""
     total = loader.count_rows(path, loader.detect_format(path))
     check = Checker(path, "connections", summary)
     expected = total or 0
@@ -116,14 +121,14 @@ def connections(
     )
     width = len(role_numbers) + 1
     try:
-        for number, line, source, error, fields in in_helper(model_checked, path, "connections"):
+        for number, line, source, error, fields in rows:
             done += 1
             if done % EVERY == 0:
                 progress("connections", done, total)
             if error is not None:
                 reject(number, line, source, error)
                 continue
-            cid, a, b, id1, name1, id2, name2, state, text, start, end = fields
+            cid, a, b, id1, name1, id2, name2, state, text, start, end = fields or ()
             refs = (id1, name1, id2, name2)
             sides = resolved.get(refs)
             if sides is None:

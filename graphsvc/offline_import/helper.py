@@ -10,6 +10,7 @@ generator. An error in it is raised again here, an `OfflineImportError` as itsel
 
 import multiprocessing
 import traceback
+import weakref
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from typing import Any
@@ -37,29 +38,46 @@ def _serve(out: Connection, work: Callable[..., Iterator[Any]], args: tuple[Any,
         out.close()
 
 
-def in_helper(work: Callable[..., Iterator[Any]], *args: Any) -> Iterator[Any]:
-    """`work(*args)`'s items, computed in a forked process (inline where fork is missing)."""
-    if "fork" not in multiprocessing.get_all_start_methods():
-        yield from work(*args)
-        return
-    context = multiprocessing.get_context("fork")
-    receive, send = context.Pipe(duplex=False)
-    process = context.Process(target=_serve, args=(send, work, args), daemon=True)
-    process.start()
-    send.close()
-    try:
-        while True:
-            try:
-                chunk = receive.recv()
-            except EOFError:
-                raise RuntimeError("import helper ended without a word") from None
-            if chunk is None:
-                return
-            if isinstance(chunk, BaseException):
-                raise chunk
-            yield from chunk
-    finally:
-        receive.close()
-        if process.is_alive():
-            process.terminate()
-        process.join()
+class Helper:
+    """`work(*args)`'s items, computed in a process forked now (before the caller builds its
+    big indexes, so the fork shares little), handed over in order as they are iterated; inline
+    where fork is missing. `close()` (or dropping it) stops the process."""
+
+    def __init__(self, work: Callable[..., Iterator[Any]], *args: Any) -> None:
+        if "fork" not in multiprocessing.get_all_start_methods():
+            self._items: Iterator[Any] = work(*args)
+            self._stop: Callable[[], None] = lambda: None
+            return
+        context = multiprocessing.get_context("fork")
+        receive, send = context.Pipe(duplex=False)
+        process = context.Process(target=_serve, args=(send, work, args), daemon=True)
+        process.start()
+        send.close()
+        self._items = _receive(receive)
+        self._stop = weakref.finalize(self, _stop, process, receive)
+
+    def __iter__(self) -> Iterator[Any]:
+        return self._items
+
+    def close(self) -> None:
+        self._stop()
+
+
+def _receive(receive: Connection) -> Iterator[Any]:
+    while True:
+        try:
+            chunk = receive.recv()
+        except EOFError:
+            raise RuntimeError("import helper ended without a word") from None
+        if chunk is None:
+            return
+        if isinstance(chunk, BaseException):
+            raise chunk
+        yield from chunk
+
+
+def _stop(process: multiprocessing.process.BaseProcess, receive: Connection) -> None:
+    receive.close()
+    if process.is_alive():
+        process.terminate()
+    process.join()

@@ -27,6 +27,7 @@ from graphsvc.graph.repository import Repository
 from graphsvc.models import BatchResult
 from graphsvc.neo4j_local import ADMIN, LocalNeo4j
 from graphsvc.offline_import import connections, validate, write
+from graphsvc.offline_import.helper import Helper
 from graphsvc.offline_import.summary import (
     ImportSummary,
     OfflineImportError,
@@ -89,12 +90,21 @@ def convert(
     validate.check_header(connections_path, "connections")
     progress("roles", 0, None)
     roles, role_rows = validate.read_roles(roles_path, roles_check, summary)
-    expected = loader.count_rows(records_path, loader.detect_format(records_path)) or 0
-    index = validate.Records(Interned(expected))
-    columns, records = validate.records(records_path, index, summary, progress)
-    multiline = write.records(records, columns, work / "records.csv", now)
-    valid = connections.connections(connections_path, roles, index, summary, progress)
-    multiline |= write.connections(valid, work / "edges.csv", work / "keys.csv", now)
+    # both helpers forked now, while this process is small: they share little with it
+    record_rows = Helper(validate.model_checked, records_path, "records")
+    connection_rows = Helper(validate.model_checked, connections_path, "connections")
+    try:
+        expected = loader.count_rows(records_path, loader.detect_format(records_path)) or 0
+        index = validate.Records(Interned(expected))
+        columns, records = validate.records(records_path, record_rows, index, summary, progress)
+        multiline = write.records(records, columns, work / "records.csv", now)
+        valid = connections.connections(
+            connections_path, connection_rows, roles, index, summary, progress
+        )
+        multiline |= write.connections(valid, work / "edges.csv", work / "keys.csv", now)
+    finally:
+        record_rows.close()
+        connection_rows.close()
     return role_rows, multiline
 
 

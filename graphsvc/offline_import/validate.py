@@ -15,7 +15,7 @@ import csv
 import re
 import uuid
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,6 @@ from graphsvc.graph.batch import validation_message
 from graphsvc.graph.roles import RoleIndex
 from graphsvc.identifiers import relationship_type, type_label
 from graphsvc.models import ConnectionCreate, RecordCreate, RoleCreate
-from graphsvc.offline_import.helper import in_helper
 from graphsvc.offline_import.summary import ImportSummary, OfflineImportError, Progress
 from graphsvc.offline_import.tables import Interned
 
@@ -273,10 +272,11 @@ def model_checked(path: Path, kind: loader.Kind) -> Iterator[Checked]:
 
 
 def records(
-    path: Path, index: Records, summary: ImportSummary, progress: Progress
+    path: Path, rows: Iterable[Checked], index: Records, summary: ImportSummary, progress: Progress
 ) -> tuple[list[str] | None, Iterator[ValidRecord]]:
     """The CSV attribute columns (None for other formats) and the valid records, streamed; a
-    repeated id is an error once the file is read (the constraints come after the import)."""
+    repeated id is an error once the file is read (the constraints come after the import).
+    `rows`: `model_checked(path, "records")`, from the helper process."""
     header = check_header(path, "records")
     total = loader.count_rows(path, loader.detect_format(path))
     skip = (loader.ERROR_KEY, "id", "type", "name")
@@ -289,14 +289,14 @@ def records(
         done = 0
         add, types = index.ids.add, index.types
         try:
-            for number, line, source, error, fields in in_helper(model_checked, path, "records"):
+            for number, line, source, error, fields in rows:
                 done += 1
                 if done % EVERY == 0:
                     progress("records", done, total)
                 if error is not None:
                     check.reject(number, line, source, error)
                     continue
-                record_id, record_type, name, values = fields
+                record_id, record_type, name, values = fields or ()
                 if add(record_id) < 0:
                     repeated.append(f"{record_id} ({path.name} line {line})")
                     continue
