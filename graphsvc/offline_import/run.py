@@ -28,6 +28,7 @@ from graphsvc.models import BatchResult
 from graphsvc.neo4j_local import ADMIN, LocalNeo4j
 from graphsvc.offline_import import connections, validate, write
 from graphsvc.offline_import.helper import Helper
+from graphsvc.offline_import.roles import read_roles
 from graphsvc.offline_import.summary import (
     ImportSummary,
     OfflineImportError,
@@ -89,7 +90,7 @@ def convert(
     validate.check_header(records_path, "records")
     validate.check_header(connections_path, "connections")
     progress("roles", 0, None)
-    roles, role_rows = validate.read_roles(roles_path, roles_check, summary)
+    roles, role_rows = read_roles(roles_path, roles_check, summary)
     # both helpers forked now, while this process is small: they share little with it
     record_rows = Helper(validate.model_checked, records_path, "records")
     connection_rows = Helper(validate.model_checked, connections_path, "connections")

@@ -13,7 +13,6 @@ file's rows.
 
 import csv
 import re
-import uuid
 from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -22,11 +21,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from graphsvc import loader, rules
+from graphsvc import loader
 from graphsvc.graph.batch import validation_message
-from graphsvc.graph.roles import RoleIndex
-from graphsvc.identifiers import relationship_type, type_label
-from graphsvc.models import ConnectionCreate, RecordCreate, RoleCreate
+from graphsvc.identifiers import type_label
+from graphsvc.models import ConnectionCreate, RecordCreate
 from graphsvc.offline_import.summary import ImportSummary, OfflineImportError, Progress
 from graphsvc.offline_import.tables import Interned
 
@@ -177,56 +175,6 @@ def _utf8(value: Any) -> Any:
 
 def invalid(data: Any) -> str | None:
     return data["_invalid"] if isinstance(data, dict) and "_invalid" in data else None
-
-
-# -- roles --------------------------------------------------------------------------------------
-def read_roles(
-    path: Path, check: Checker, summary: ImportSummary
-) -> tuple[RoleIndex, list[tuple[int, dict[str, Any]]]]:
-    """The roles the online loader would create, as `roles_list` would return them afterwards."""
-    roles: dict[str, dict[str, Any]] = {}
-    by_type: dict[str, str] = {}
-    valid: list[tuple[int, dict[str, Any]]] = []
-    pending: list[tuple[str, str | None]] = []
-    for number, line, data, source in source_rows(path, "roles")[1]:
-        try:
-            body = RoleCreate.model_validate(data)
-            rel_type = relationship_type(body.name)
-        except ValidationError as exc:
-            check.reject(number, line, source, invalid(data) or validation_message(exc))
-            continue
-        except ValueError as exc:
-            check.reject(number, line, source, f"role name '{body.name[:100]}': {exc}")
-            continue
-        role_id = body.id or str(uuid.uuid4())
-        if by_type.get(rel_type, role_id) != role_id:
-            other = by_type[rel_type]
-            error = rules.violation(
-                rules.Code.ROLE_TYPE_TAKEN, "name", other=roles[other]["name"], other_id=other,
-                type=rel_type,
-            ).message  # fmt: skip
-            check.reject(number, line, source, error)
-            continue
-        by_type[rel_type] = role_id
-        roles[role_id] = body.model_dump() | {
-            "id": role_id,
-            "relationship_type": rel_type,
-            "reciprocal_role_id": None,
-        }
-        valid.append((number, dict(data) | {"id": role_id}))
-        pending.append((role_id, body.reciprocal_role_id))
-    # Reciprocity as `role_set_reciprocal` sets it: symmetric, former partners released.
-    for role_id, partner in pending:
-        if partner and partner != role_id and partner not in roles:
-            continue  # upsert_roles reports it
-        for other_role in roles.values():
-            if other_role["reciprocal_role_id"] in (role_id, partner):
-                other_role["reciprocal_role_id"] = None
-        roles[role_id]["reciprocal_role_id"] = partner
-        if partner:
-            roles[partner]["reciprocal_role_id"] = role_id
-    summary.roles = len(roles)
-    return RoleIndex(roles.values()), valid
 
 
 # -- records ------------------------------------------------------------------------------------
