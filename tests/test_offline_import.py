@@ -250,6 +250,9 @@ def test_refuses_a_running_server_or_an_existing_database_then_overwrites(
     online = snapshot(lambda c: main_query(driver, c))
     assert len(online["edges"]) == 2 * second.connections
     assert snapshot(lambda c: query(scratch, c)) == online
+    offline_rejects = rejects_by_id(DATA / "dataverse_connections.rejects.json")
+    assert offline_rejects  # set-up: the export has a connection to a record it lacks
+    assert offline_rejects == rejects_by_id(tmp_path / "online-connections.json")
 
 
 def test_repeated_ids_are_errors(scratch: Settings, tmp_path: Path) -> None:

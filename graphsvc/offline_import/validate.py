@@ -199,6 +199,7 @@ def model_checked(path: Path, kind: loader.Kind) -> Iterator[Checked]:
     record is never rejected later)."""
     model = RecordCreate if kind == "records" else ConnectionCreate
     what = "upserts are by id" if kind == "records" else "connections are upserted by id"
+    fmt = loader.detect_format(path)
     for number, line, data, source in source_rows(path, kind)[1]:
         try:
             body = model.model_validate(data)
@@ -210,7 +211,8 @@ def model_checked(path: Path, kind: loader.Kind) -> Iterator[Checked]:
         elif isinstance(body, RecordCreate):
             yield number, line, None, None, (body.id, body.type, body.name, body.attributes)
         else:
-            source = None if isinstance(source, list) else source  # CSV: read again if needed
+            if fmt == "csv":  # a CSV row's cells are read again if the row is rejected
+                source = None
             fields = (
                 body.id, body.record1_id, body.record2_id, body.record1_role_id, body.record1_role,
                 body.record2_role_id, body.record2_role, body.state, body.description,
