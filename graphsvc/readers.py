@@ -74,7 +74,7 @@ def count_rows(path: Path, fmt: Format) -> int | None:
 
 
 # -- CSV and JSON Lines -------------------------------------------------------------------------
-def _csv_row(kind: Kind, cells: dict[str, str]) -> dict[str, Any]:
+def csv_row(kind: Kind, cells: dict[str, str]) -> dict[str, Any]:
     values = {k: v for k, v in cells.items() if k and k != ERROR_KEY}
     if kind == "records":
         base = {"id", "type", "name"}
@@ -100,7 +100,7 @@ def _connection(row: dict[str, Any]) -> dict[str, Any]:
 def read_csv(path: Path, kind: Kind) -> Iterator[Row]:
     with path.open(encoding="utf-8-sig", newline="") as f:
         for number, cells in enumerate(csv.DictReader(f), start=1):
-            yield Row(number, _csv_row(kind, cells), cells)
+            yield Row(number, csv_row(kind, cells), cells)
 
 
 def read_jsonl(path: Path, kind: Kind) -> Iterator[Row]:

@@ -1,4 +1,4 @@
-"""`graphsvc neo4j import`: a thin shell over graphsvc/offline_import.py's run_import."""
+"""`graphsvc neo4j import`: a thin shell over graphsvc/offline_import/'s run_import."""
 
 from pathlib import Path
 
@@ -14,13 +14,26 @@ def neo4j_import(
     records: str = typer.Option(..., help="the records file"),
     connections: str = typer.Option(..., help="the connections file"),
     overwrite: bool = typer.Option(False, help="replace an existing database and its data"),
+    skip_rejected: bool = typer.Option(
+        False,
+        help="import the valid rows even when some are rejected (they go to the rejects files, "
+        "and the command still exits 1); by default one rejected row stops the import before "
+        "anything is written",
+    ),
 ) -> None:
     """First load into an empty, stopped local Neo4j with neo4j-admin import (much faster than
     `graphsvc load`); then start it, apply the schema and create the roles."""
     from graphsvc.offline_import import OfflineImportError, run_import
 
     try:
-        s = run_import(get_settings(), Path(roles), Path(records), Path(connections), overwrite)
+        s = run_import(
+            get_settings(),
+            Path(roles),
+            Path(records),
+            Path(connections),
+            overwrite,
+            skip_rejected=skip_rejected,
+        )
     except (OfflineImportError, LauncherError, ValueError) as exc:
         raise fail(str(exc)) from None
     total = s.convert_seconds + s.import_seconds + s.finish_seconds

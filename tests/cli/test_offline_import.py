@@ -72,7 +72,11 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]
 def imported(own_settings: Settings, data: tuple[Path, dict[str, Any]]) -> Iterator[ImportSummary]:
     out, _ = data
     summary = run_import(
-        own_settings, out / "roles.jsonl", out / "records.csv", out / "connections.csv"
+        own_settings,
+        out / "roles.jsonl",
+        out / "records.csv",
+        out / "connections.csv",
+        skip_rejected=True,
     )
     yield summary
     LocalNeo4j(own_settings).stop()
@@ -218,14 +222,14 @@ def test_refuses_a_running_server_or_an_existing_database_then_overwrites(
 ) -> None:
     """JSON Lines in; then, stopped, --overwrite replaces it with a Dataverse export."""
     files = (DATA / "roles.jsonl", DATA / "records.jsonl", DATA / "connections.jsonl")
-    first = run_import(scratch, *files)
+    first = run_import(scratch, *files, skip_rejected=True)
     assert (first.roles, first.records, first.connections) == (5, 4, 3)
     assert first.rejected == {"records": 1, "connections": 2}
     with pytest.raises(OfflineImportError, match="is running"):
-        run_import(scratch, *files)
+        run_import(scratch, *files, skip_rejected=True)
     LocalNeo4j(scratch).stop()
     with pytest.raises(OfflineImportError, match="already exists"):
-        run_import(scratch, *files)
+        run_import(scratch, *files, skip_rejected=True)
     # The JSON Lines import is the graph the online loader makes of the same files.
     load_online(settings, *files, tmp_path)
     LocalNeo4j(scratch).start()
@@ -237,7 +241,7 @@ def test_refuses_a_running_server_or_an_existing_database_then_overwrites(
         DATA / "dataverse_contacts.json",
         DATA / "dataverse_connections.json",
     )
-    second = run_import(scratch, *dataverse, overwrite=True)
+    second = run_import(scratch, *dataverse, overwrite=True, skip_rejected=True)
     assert second.records == 3 and second.connections > 0
     assert not query(scratch, "MATCH (n:Record) WHERE n.id IN ['john', 'jane'] RETURN n")  # gone
     driver.execute_query("MATCH (n) DETACH DELETE n")
@@ -245,6 +249,9 @@ def test_refuses_a_running_server_or_an_existing_database_then_overwrites(
     online = snapshot(lambda c: main_query(driver, c))
     assert len(online["edges"]) == 2 * second.connections
     assert snapshot(lambda c: query(scratch, c)) == online
+    offline_rejects = rejects_by_id(DATA / "dataverse_connections.rejects.json")
+    assert offline_rejects  # set-up: the export has a connection to a record it lacks
+    assert offline_rejects == rejects_by_id(tmp_path / "online-connections.json")
 
 
 def test_repeated_ids_are_errors(scratch: Settings, tmp_path: Path) -> None:
@@ -254,10 +261,14 @@ def test_repeated_ids_are_errors(scratch: Settings, tmp_path: Path) -> None:
     )
     (tmp_path / "connections.csv").write_text("id,record1_id,record2_id\nk1,a1,c1\n")
     files = (tmp_path / "roles.jsonl", tmp_path / "records.csv", tmp_path / "connections.csv")
-    with pytest.raises(OfflineImportError, match=r"1 repeated record id\(s\).*a1 \(row 3\)"):
+    with pytest.raises(
+        OfflineImportError, match=r"1 repeated record id\(s\).*a1 \(records.csv line 4\)"
+    ):
         run_import(scratch, *files)
     (tmp_path / "records.csv").write_text("id,type,name\na1,account,A\nc1,contact,C\n")
     (tmp_path / "connections.csv").write_text("id,record1_id,record2_id\nk1,a1,c1\nk1,c1,a1\n")
-    with pytest.raises(OfflineImportError, match=r"repeated connection id.*k1 \(row 2\)"):
+    with pytest.raises(
+        OfflineImportError, match=r"repeated connection id.*k1 \(connections.csv line 3\)"
+    ):
         run_import(scratch, *files)
     assert LocalNeo4j(scratch).pid() is None  # refused before anything started
