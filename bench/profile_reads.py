@@ -35,17 +35,9 @@ from typing import Any
 from neo4j import READ_ACCESS, AsyncDriver
 
 from bench.common import RESULTS_DIR, machine, other_processes, provenance, read_jsonl
-from bench.compare import (
-    FLOOR,
-    Api,
-    ApiClient,
-    Neo,
-    Op,
-    Pg,
-    Repo,
-    api_path,
-    operations,
-)
+from bench.compare_api import Api, ApiClient
+from bench.compare_layers import Neo, Pg, Repo
+from bench.compare_ops import FLOOR, Op, api_path, operations
 from graphsvc.api.app import create_app
 from graphsvc.config import get_settings
 from graphsvc.graph.db import create_async_driver
