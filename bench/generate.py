@@ -21,6 +21,9 @@ What is in it (N records; figures are expectations, `manifest.json` has the exac
 - each connection: inactive with p=0.03; an effective-date window with p=0.08 (start only,
   end only, or both; dates in 2015..2027); a description with p=0.2.
 Every connection is "owned" by its later (or contact) end, which makes duplicates impossible.
+
+Over ~300 lines on purpose: the graph's shape (forest, friendships, hubs, windows) and its
+writers share the int arrays above; split, each half would need the other's internals.
 """
 
 import argparse

@@ -5,6 +5,8 @@ server's `browser.post_connect_cmd` points at a free localhost port (as `graphsv
 writes it, and as `.ci/run` arranges), the API is started on that port and the test proves that
 connecting alone applies the style and opens the guide; otherwise it runs the same commands
 itself. The screenshot is saved as `test-artifacts/browser.png`.
+
+Over ~300 lines on purpose: the guide, its queries and a real Chromium session share the fixtures.
 """
 
 import asyncio

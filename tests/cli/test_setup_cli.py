@@ -1,6 +1,9 @@
 """Careless set-ups, through the CLI as a user runs it: no well-known Neo4j password (generated,
 owner-only, never in the process list), the HTTP API answers only the Browser's origin,
-`neo4j import` fails fast on cheap problems, API keys made and misconfigured, compose and make."""
+`neo4j import` fails fast on cheap problems, API keys made and misconfigured, compose and make.
+
+Over ~300 lines on purpose: one case per careless set-up.
+"""
 
 import os
 import re

@@ -5,6 +5,9 @@ roles, then releases two or more requests at once with a barrier; the final grap
 Cypher written here (not by `graphsvc check`, which is code under test), and every answer must be
 a success or a clear 404/409/422/503. Each test prints `RACE <class> trials=N violations=M`
 (`pytest -s` shows it) and fails on any violation.
+
+Over ~300 lines on purpose: one test per race class of issue 11, each self-contained (its set-up,
+its release, its own Cypher judging the graph), so a failure reads in one place.
 """
 
 import os

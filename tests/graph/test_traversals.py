@@ -7,6 +7,8 @@ one (its value is in the test ids and the session header; replay it with
 GRAPHSVC_ORACLE_SEED=<seed>, and add a seed that ever failed to oracle.FIXED_SEEDS). `as_of` is
 often exactly a window's first or last day. `test_traversals_after_mutations` renames a role,
 retypes connections and a record, deletes connections and records, and checks again.
+
+Over ~300 lines on purpose: every traversal endpoint against the same seeded oracle graphs.
 """
 
 import itertools

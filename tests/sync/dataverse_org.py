@@ -19,6 +19,8 @@ It replays the documented wire formats (no graphsvc code is used to produce them
 
 The org is a list of states (table -> {id: row}); `advance()` moves to the next one. A step may
 hide rows from its delta (a change seen on one twin only) and add deletes of ids never seen.
+
+Over ~300 lines on purpose: the documented wire formats of two services, replayed in one place.
 """
 
 import datetime as dt

@@ -1,7 +1,10 @@
 """`graphsvc sync dataverse` against a local org and token endpoint (tests/sync/dataverse_org.py):
 after every step the graph equals a full load of the org's state at that step, `graphsvc check`
 stays clean, a kill -9 between pages resumes to the same graph, and what cannot go on exits 1.
-Real MSAL, real httpx over TLS, real Neo4j; nothing is mocked."""
+Real MSAL, real httpx over TLS, real Neo4j; nothing is mocked.
+
+Over ~300 lines on purpose: one org walked through its steps in order; the steps share it.
+"""
 
 import copy
 import json
