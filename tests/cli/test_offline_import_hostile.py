@@ -38,6 +38,19 @@ def files(
     return data / "roles.jsonl", data / "records.csv", data / "connections.csv"
 
 
+def command_env(home: Settings) -> dict[str, str]:
+    """The environment of a `graphsvc neo4j import` run against `home`'s local server."""
+    env = {
+        **os.environ,
+        "GRAPHSVC_NEO4J_HOME": str(home.neo4j_home),
+        "GRAPHSVC_NEO4J_BOLT_PORT": str(home.neo4j_bolt_port),
+        "GRAPHSVC_NEO4J_HTTP_PORT": str(home.neo4j_http_port),
+        "NEO4J_PASSWORD": home.neo4j_password.get_secret_value(),
+    }
+    env.pop("NEO4J_URI", None)
+    return env
+
+
 def refused(home: Settings, paths: tuple[Path, Path, Path], match: str) -> str:
     with pytest.raises(OfflineImportError, match=match) as caught:
         run_import(home, *paths, progress=lambda *_: None)
@@ -126,14 +139,7 @@ def test_every_rejected_row_is_in_the_rejects_file(home: Settings, tmp_path: Pat
 
 def test_the_command_exits_non_zero_with_the_message(home: Settings, tmp_path: Path) -> None:
     roles, records, connections = files(tmp_path, RECORDS, CONNECTIONS + "k1,c2,c1,,\n")
-    env = {
-        **os.environ,
-        "GRAPHSVC_NEO4J_HOME": str(home.neo4j_home),
-        "GRAPHSVC_NEO4J_BOLT_PORT": str(home.neo4j_bolt_port),
-        "GRAPHSVC_NEO4J_HTTP_PORT": str(home.neo4j_http_port),
-        "NEO4J_PASSWORD": home.neo4j_password.get_secret_value(),
-    }
-    env.pop("NEO4J_URI", None)
+    env = command_env(home)
     args = ["--roles", roles, "--records", records, "--connections", connections]
     result = subprocess.run(
         [sys.executable, "-m", "graphsvc", "neo4j", "import", *map(str, args)],
@@ -169,14 +175,7 @@ def test_skip_rejected_imports_the_valid_rows_and_still_exits_1(
 ) -> None:
     extra = "k2,c1,nobody,friend,friend\n"
     roles, records, connections = files(tmp_path, RECORDS, CONNECTIONS + extra)
-    env = {
-        **os.environ,
-        "GRAPHSVC_NEO4J_HOME": str(home.neo4j_home),
-        "GRAPHSVC_NEO4J_BOLT_PORT": str(home.neo4j_bolt_port),
-        "GRAPHSVC_NEO4J_HTTP_PORT": str(home.neo4j_http_port),
-        "NEO4J_PASSWORD": home.neo4j_password.get_secret_value(),
-    }
-    env.pop("NEO4J_URI", None)
+    env = command_env(home)
     args: list[str | Path] = ["--roles", roles, "--records", records]
     args += ["--connections", connections]
     try:
