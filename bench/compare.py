@@ -49,7 +49,6 @@ from bench.compare_ops import Op, Run, operations, result_size, same, shown
 from graphsvc.config import get_settings
 from graphsvc.graph.db import create_async_driver
 
-
 JVM_WARM_QUERIES = 5000
 
 
