@@ -201,35 +201,32 @@ def plan_records(rows: list[Row], new: set[int], changed: set[int]) -> tuple[lis
     return fast, slow
 
 
-def plan_connections(rows: list[Row], free: set[int]) -> tuple[list[Row], list[Row]]:
-    """(rows to create with a plain CREATE, rows for the per-row upsert), in row order.
-
-    `free` are the rows batch_connections_classify found free to create against the graph; a
-    free row still takes the per-row upsert when an earlier row of the batch has its id or
-    active_key (it must see that row), or when an acyclic side's new edge points at a record
-    that any row of the batch gives an edge of that type: then the edge might close a loop with
-    the batch's other edges, which only the per-row check sees. A plainly created acyclic edge
-    points at a record with no edge of its type leaving it, so no loop can ever run through it,
-    whatever order the rows are written in."""
+def plan_connections(rows: list[Row]) -> list[Row]:
+    """The rows batch_connections_create may create against the graph as it was before the
+    batch, in row order: no earlier row of the batch has the row's id or active_key (the row
+    must see that row's write), and no acyclic side's new edge points at a record that any row
+    of the batch gives an edge of that type (such an edge might close a loop with the batch's
+    other edges, which only the per-row check sees). A plainly created acyclic edge points at a
+    record with no edge of its type leaving it, so no loop can ever run through it, whatever
+    order the rows are written in. Every other row (and a candidate the statement did not
+    create) takes the per-row upsert."""
     sources: dict[str, set[str]] = {}
     for row in rows:
         sources.setdefault(row["type2"], set()).add(row["record1_id"])
         sources.setdefault(row["type1"], set()).add(row["record2_id"])
-    fast: list[Row] = []
-    slow: list[Row] = []
+    plain: list[Row] = []
     ids: set[str] = set()
     keys: set[str] = set()
     for row in rows:
         key = row["active_key"]
-        plain = (
-            row["index"] in free
-            and row["id"] not in ids
+        if (
+            row["id"] not in ids
             and key not in keys
             and not (row["acyclic2"] and row["record2_id"] in sources[row["type2"]])
             and not (row["acyclic1"] and row["record1_id"] in sources[row["type1"]])
-        )
-        (fast if plain else slow).append(row)
+        ):
+            plain.append(row)
         ids.add(row["id"])
         if key is not None:
             keys.add(key)
-    return fast, slow
+    return plain
