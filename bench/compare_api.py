@@ -46,7 +46,8 @@ class Api:
 
     def __enter__(self) -> "Api":
         graphsvc = str(Path(sys.executable).with_name("graphsvc"))
-        env = {**os.environ, "GRAPHSVC_API_KEYS": ""}
+        # no access log: a proxy in front logs in production (README's settings table)
+        env = {**os.environ, "GRAPHSVC_API_KEYS": "", "GRAPHSVC_ACCESS_LOG": "false"}
         self.proc = subprocess.Popen(
             [graphsvc, "serve", "--port", str(API_PORT), "--workers", str(self.workers)],
             env=env,

@@ -46,6 +46,7 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
+        access_log=settings.access_log,
         # On SIGTERM, requests still running after 5 s are cancelled (their transactions roll
         # back): a deploy or Ctrl-C never waits on a slow client or a long batch.
         timeout_graceful_shutdown=5,
