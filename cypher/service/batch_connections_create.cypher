@@ -12,13 +12,16 @@
 WITH datetime() AS now
 UNWIND $rows AS row
 OPTIONAL MATCH (k:ConnectionKey {id: row.id})
+USING INDEX k:ConnectionKey(id)  // seeks whatever the statistics (see batch_connections_upsert)
 WITH now, row WHERE k IS NULL
 MATCH (a:Record {id: row.record1_id})
 MATCH (b:Record {id: row.record2_id})
 WITH now, row, a, b
 WHERE (size(row.role1_types) = 0 OR a.type IN row.role1_types)
   AND (size(row.role2_types) = 0 OR b.type IN row.role2_types)
-  AND (row.active_key IS NULL OR NOT EXISTS { MATCH (:ConnectionKey {active_key: row.active_key}) })
+  AND (row.active_key IS NULL OR NOT EXISTS {
+    MATCH (d:ConnectionKey {active_key: row.active_key}) USING INDEX d:ConnectionKey(active_key)
+  })
   AND CASE WHEN row.acyclic2 THEN NOT EXISTS { (b)-[:$(row.type2)]->() } ELSE true END
   AND CASE WHEN row.acyclic1 THEN NOT EXISTS { (a)-[:$(row.type1)]->() } ELSE true END
 // the keys of the rows' props (graph/batch_rows.py) one by one, inline: a SET from a map after
