@@ -1,5 +1,6 @@
 """The local Neo4j launcher, on an instance of its own (free ports, a temporary home)."""
 
+import shutil
 import socket
 import subprocess
 import sys
@@ -164,3 +165,39 @@ def test_apoc_core_is_installed_and_reach_uses_it(driver: Driver) -> None:
     assert reach_query("any", None) == "traversal_reach_apoc"
     assert reach_query("active", None) == "traversal_reach"
     assert reach_query("any", date(2024, 1, 1)) == "traversal_reach"
+
+
+def test_missing_maven_for_the_procedures_is_a_clear_error(
+    own_settings: Settings, tmp_path: Path
+) -> None:
+    """Neo4j and APOC already resolved (their cached folders), the procedures not yet built:
+    without Maven, start stops with one line naming it, before the server starts."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    for done in own_settings.neo4j_cache_dir.iterdir():
+        if done.name.startswith(("neo4j-", "apoc-")):
+            (cache / done.name).symlink_to(done)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    java = shutil.which("java")
+    assert java
+    (bin_dir / "java").symlink_to(Path(java).resolve())
+    home = tmp_path / "home"
+    result = subprocess.run(
+        [sys.executable, "-m", "graphsvc", "neo4j", "start"],
+        env={
+            "PATH": str(bin_dir),
+            "GRAPHSVC_NEO4J_HOME": str(home),
+            "GRAPHSVC_NEO4J_CACHE_DIR": str(cache),
+            "GRAPHSVC_NEO4J_BOLT_PORT": str(free_port()),
+            "GRAPHSVC_NEO4J_HTTP_PORT": str(free_port()),
+            "NEO4J_PASSWORD": TEST_PASSWORD,
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "Maven (`mvn`) is required to build graphsvc's Neo4j procedures" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (home / "run" / "neo4j.pid").exists()
