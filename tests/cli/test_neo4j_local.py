@@ -6,12 +6,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from neo4j import Driver, GraphDatabase
+from neo4j import GraphDatabase
 
 from graphsvc.api.app import create_app
 from graphsvc.config import Settings
@@ -149,22 +148,6 @@ def test_ready_is_503_while_neo4j_is_down_and_recovers_without_restart(
         assert client.get("/health").status_code == 200
         server.start()
         assert client.get("/ready").status_code == 200
-
-
-def test_apoc_core_is_installed_and_reach_uses_it(driver: Driver) -> None:
-    """The test Neo4j got APOC Core from the project's own path (`graphsvc neo4j start`'s
-    install_apoc, or the testcontainers image with NEO4J_PLUGINS, as compose), and a reach that
-    filters no edge property runs APOC's search; the oracle tests (test_traversals.py, state
-    any) prove its answers."""
-    from graphsvc.graph.traversals import reach_query
-
-    names = driver.execute_query(
-        "SHOW PROCEDURES YIELD name WHERE name = 'apoc.path.spanningTree' RETURN name"
-    ).records
-    assert [r["name"] for r in names] == ["apoc.path.spanningTree"]
-    assert reach_query("any", None) == "traversal_reach_apoc"
-    assert reach_query("active", None) == "traversal_reach"
-    assert reach_query("any", date(2024, 1, 1)) == "traversal_reach"
 
 
 def test_missing_maven_for_the_procedures_is_a_clear_error(
