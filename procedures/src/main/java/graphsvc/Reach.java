@@ -9,10 +9,12 @@ import org.neo4j.graphdb.Direction;
 import org.neo4j.graphdb.Node;
 import org.neo4j.graphdb.Relationship;
 import org.neo4j.graphdb.RelationshipType;
+import org.neo4j.procedure.Context;
 import org.neo4j.procedure.Description;
 import org.neo4j.procedure.Mode;
 import org.neo4j.procedure.Name;
 import org.neo4j.procedure.Procedure;
+import org.neo4j.procedure.TerminationGuard;
 
 /**
  * Reach as a breadth-first search inside the engine: the answer of cypher/service/traversal_reach.cypher's
@@ -24,6 +26,11 @@ import org.neo4j.procedure.Procedure;
  * the property store's.
  */
 public class Reach {
+
+    // A procedure is not stopped by the transaction's timeout unless it asks: the API's query
+    // timeout (GRAPHSVC_QUERY_TIMEOUT) must end a big search as it ends the Cypher one.
+    @Context
+    public TerminationGuard guard;
 
     public static class Counts {
         public List<Long> perDepth;
@@ -55,6 +62,7 @@ public class Reach {
         for (long depth = 1; depth <= maxDepth; depth++) {
             List<Node> next = new ArrayList<>();
             for (Node node : frontier) {
+                guard.check();
                 Iterable<Relationship> rels = relTypes == null
                         ? node.getRelationships(Direction.OUTGOING)
                         : node.getRelationships(Direction.OUTGOING, relTypes);
