@@ -11,7 +11,7 @@ from graphsvc import cypher
 from graphsvc.errors import NotFoundError
 from graphsvc.graph.handle import Graph
 from graphsvc.graph.repository import Repository
-from graphsvc.graph.traversals import Traversals, reach_query, with_max_depth
+from graphsvc.graph.traversals import Traversals, with_max_depth
 
 
 class Pg:
@@ -130,11 +130,9 @@ class Neo:
             rows = await self._query(with_max_depth("traversal_chains", op.depth), params)
             return {tuple(c["records"]) for c in rows[0]["chains"] or []}
         if op.kind == "reach":
-            params = {"id": case["id"], "role": op.role, "max_depth": op.depth}
-            name = reach_query(op.state, None)
-            if name == "traversal_reach":
-                params |= {"state": None if op.state == "any" else op.state, "as_of": None}
-            rows = await self._query(cypher.load(name), params)
+            params = {"id": case["id"], "role": op.role, "max_depth": op.depth, "as_of": None}
+            params["state"] = None if op.state == "any" else op.state
+            rows = await self._query(cypher.load("traversal_reach_procedure"), params)
             per_depth = list(rows[0]["per_depth"])
             while per_depth and per_depth[-1] == 0:
                 per_depth.pop()

@@ -34,7 +34,7 @@ class Op:
     role: str | None  # a role id; None: every role
     depth: int
     cases: list[dict[str, str]]
-    state: str = "active"  # "any": no edge property filtered (reach runs APOC's search)
+    state: str = "active"  # "any": no edge property filtered
 
 
 @dataclass

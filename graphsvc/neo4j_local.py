@@ -1,6 +1,7 @@
 """A local Neo4j Community server assembled from Maven Central and run with the machine's Java.
 
-The server is Neo4j's own published code, unmodified: Maven resolves the runtime classpath of
+The server is Neo4j's own published code, unmodified (plus plugins: APOC Core and graphsvc's own
+procedures, graphsvc/procedures.py): Maven resolves the runtime classpath of
 `org.neo4j:neo4j` (kernel, Cypher, Bolt), `org.neo4j.app:neo4j-server` (HTTP) and the Browser
 into `<cache>/neo4j-<version>/lib`, and Neo4j's own bootloader (`Neo4jCommand start|stop`)
 runs it as a background process, exactly as the `neo4j` script of the tarball does. The jars
@@ -21,6 +22,7 @@ from neo4j import GraphDatabase
 from neo4j.exceptions import AuthError, ServiceUnavailable
 from pydantic import SecretStr
 
+from graphsvc import procedures
 from graphsvc.config import Settings
 from graphsvc.maven import MavenError, install_apoc, neo4j_classpath
 
@@ -65,6 +67,7 @@ class LocalNeo4j:
         self.write_conf()
         try:
             install_apoc(self.settings.neo4j_cache_dir, self.home / "plugins", self.lib)
+            procedures.install(self.settings.neo4j_cache_dir, self.home / "plugins")
         except MavenError as exc:
             raise LauncherError(str(exc)) from None
         if not (self.data_dir / "dbms" / "auth.ini").exists():

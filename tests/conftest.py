@@ -20,9 +20,11 @@ import pytest
 from fastapi.testclient import TestClient
 from neo4j import Driver
 
+from graphsvc import procedures
 from graphsvc.api.app import create_app
 from graphsvc.config import Settings
 from graphsvc.graph.db import apply_schema_async, create_async_driver, create_driver
+from graphsvc.maven import MavenError
 from graphsvc.neo4j_local import LauncherError, LocalNeo4j
 
 # Shared helpers live in tests/helpers.py; re-exported for tests that still import them from here.
@@ -61,8 +63,16 @@ def settings() -> Iterator[Settings]:
     if _docker_answers():
         from testcontainers.neo4j import Neo4jContainer
 
-        image = Neo4jContainer("neo4j:5.26-community", password=TEST_PASSWORD)
-        with image.with_env("NEO4J_PLUGINS", '["apoc"]') as container:  # APOC Core, as compose
+        try:  # graphsvc's procedures, built as `graphsvc neo4j start` builds them
+            jar = procedures.build(Settings().neo4j_cache_dir)
+        except MavenError as exc:
+            pytest.fail(f"no Neo4j for the tests: {exc}", pytrace=False)
+        image = (
+            Neo4jContainer("neo4j:5.26-community", password=TEST_PASSWORD)
+            .with_env("NEO4J_PLUGINS", '["apoc"]')  # APOC Core, as compose
+            .with_volume_mapping(str(jar), f"/plugins/{procedures.JAR}", "ro")
+        )
+        with image as container:
             yield Settings(neo4j_uri=container.get_connection_url(), neo4j_password=TEST_PASSWORD)
         return
     settings = local_test_settings()

@@ -71,3 +71,21 @@ def test_the_image_installs_the_runtime_lock_at_the_tested_versions() -> None:
         "psycopg",
     ):
         assert tool not in runtime, f"{tool} (a test or bench tool) is in the image's lock"
+
+
+def test_neo4j_gets_the_procedures_built_from_the_repository() -> None:
+    """The `procedures` service builds procedures/ into the plugins volume Neo4j mounts, and
+    Neo4j starts only once that build succeeded."""
+    services = compose()["services"]
+    build = services["procedures"]
+    assert build["image"].startswith("maven:") and "17" in build["image"]
+    assert "./procedures:/src:ro" in build["volumes"]
+    assert "mvn -q -B package" in build["command"][-1]
+    assert "graphsvc-procedures.jar /plugins/" in build["command"][-1]
+    neo4j = services["neo4j"]
+    assert (
+        "neo4j-plugins:/plugins" in build["volumes"]
+        and "neo4j-plugins:/plugins" in neo4j["volumes"]
+    )
+    assert neo4j["depends_on"]["procedures"]["condition"] == "service_completed_successfully"
+    assert "neo4j-plugins" in compose()["volumes"]

@@ -17,9 +17,9 @@ def _wheel(tmp_path: Path) -> Path:
     src.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(REPO_ROOT / name, src / name)
-    for folder in ("graphsvc", "cypher"):
+    for folder in ("graphsvc", "cypher", "procedures"):
         shutil.copytree(
-            REPO_ROOT / folder, src / folder, ignore=shutil.ignore_patterns("__pycache__")
+            REPO_ROOT / folder, src / folder, ignore=shutil.ignore_patterns("__pycache__", "target")
         )
     out = tmp_path / "dist"
     done = subprocess.run(
@@ -42,6 +42,13 @@ def test_the_wheel_carries_every_cypher_file_and_package(tmp_path: Path) -> None
         if p.is_file()
     }
     assert expected <= names, sorted(expected - names)
+    # The procedures' sources, which `graphsvc neo4j start` builds (not their build output).
+    java = REPO_ROOT / "procedures"
+    sources = {
+        "graphsvc/procedures_src/" + p.relative_to(java).as_posix()
+        for p in [java / "pom.xml", *(java / "src").rglob("*.java")]
+    }
+    assert sources <= names, sorted(sources - names)
     # pyproject.toml lists the packages (the cypher/ mapping rules out auto-discovery): none left out.
     modules = {p.relative_to(REPO_ROOT).as_posix() for p in (REPO_ROOT / "graphsvc").rglob("*.py")}
     assert modules <= names, sorted(modules - names)
@@ -57,12 +64,15 @@ def test_the_wheel_carries_every_cypher_file_and_package(tmp_path: Path) -> None
         "print(cypher.cypher_dir())\n"
         "print(cypher.load('record_get').splitlines()[0])\n"
         "print(len(cypher.schema_statements()))\n"
+        "from graphsvc import procedures\n"
+        "print(procedures.SOURCES)\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
-    where, first_line, statements = done.stdout.splitlines()
+    where, first_line, statements, java_sources = done.stdout.splitlines()
+    assert Path(java_sources) == site / "graphsvc" / "procedures_src"
     assert Path(where) == site / "graphsvc" / "queries"
     assert first_line == (cypher / "service" / "record_get.cypher").read_text().splitlines()[0]
     assert int(statements) > 0

@@ -8,6 +8,7 @@ whose depth is a parameter; chains and shortest paths need a literal hop bound (
 """
 
 import logging
+import weakref
 from datetime import date
 from functools import cache
 from typing import Any, LiteralString
@@ -78,13 +79,8 @@ class Roles:
         return self.refs.get(role_id) if role_id else None
 
 
-def reach_query(state: str, as_of: date | None) -> str:
-    """Which query answers a reach: APOC's breadth-first search inside the engine when no edge
-    property is filtered (its expanders filter by type only), else the Cypher search."""
-    return "traversal_reach_apoc" if state == "any" and as_of is None else "traversal_reach"
-
-
-_apoc_missing = False  # set once a query found no APOC procedure in this Neo4j
+# The drivers whose Neo4j has no graphsvc.reach (weakly held: a closed app's driver goes away).
+_without_procedure: "weakref.WeakSet[AsyncDriver]" = weakref.WeakSet()
 
 
 def _check_found(keys: list[str] | None, found: list[Any] | None, field: str) -> None:
@@ -204,19 +200,18 @@ class Traversals:
     async def _reach_row(
         self, record_id: str, role: str | None, max_depth: int, state: str, as_of: date | None
     ) -> dict[str, Any]:
-        global _apoc_missing
-        params = {"id": record_id, "role": role, "max_depth": max_depth}
-        if reach_query(state, as_of) == "traversal_reach_apoc" and not _apoc_missing:
+        params = {"id": record_id, "role": role, "max_depth": max_depth, **_filters(state, as_of)}
+        if self.driver not in _without_procedure:
             try:
-                return await self._run(cypher.load("traversal_reach_apoc"), **params)
+                return await self._run(cypher.load("traversal_reach_procedure"), **params)
             except ClientError as exc:
                 if "ProcedureNotFound" not in (exc.code or ""):
                     raise
-                # A Neo4j without APOC Core (installed by `graphsvc neo4j start`, compose and
-                # the tests): the Cypher search gives the same answer, slower.
-                log.warning("APOC Core is not installed in Neo4j; reach runs in Cypher")
-                _apoc_missing = True
-        return await self._run(cypher.load("traversal_reach"), **params, **_filters(state, as_of))
+                # A Neo4j without graphsvc's procedures (installed by `graphsvc neo4j start`,
+                # compose and the tests; not on Aura): the Cypher search gives the same answer.
+                log.warning("graphsvc.reach is not installed in Neo4j; reach runs in Cypher")
+                _without_procedure.add(self.driver)
+        return await self._run(cypher.load("traversal_reach"), **params)
 
     async def network(
         self,

@@ -1,16 +1,16 @@
 """The local Neo4j launcher, on an instance of its own (free ports, a temporary home)."""
 
+import shutil
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from neo4j import Driver, GraphDatabase
+from neo4j import GraphDatabase
 
 from graphsvc.api.app import create_app
 from graphsvc.config import Settings
@@ -150,17 +150,37 @@ def test_ready_is_503_while_neo4j_is_down_and_recovers_without_restart(
         assert client.get("/ready").status_code == 200
 
 
-def test_apoc_core_is_installed_and_reach_uses_it(driver: Driver) -> None:
-    """The test Neo4j got APOC Core from the project's own path (`graphsvc neo4j start`'s
-    install_apoc, or the testcontainers image with NEO4J_PLUGINS, as compose), and a reach that
-    filters no edge property runs APOC's search; the oracle tests (test_traversals.py, state
-    any) prove its answers."""
-    from graphsvc.graph.traversals import reach_query
-
-    names = driver.execute_query(
-        "SHOW PROCEDURES YIELD name WHERE name = 'apoc.path.spanningTree' RETURN name"
-    ).records
-    assert [r["name"] for r in names] == ["apoc.path.spanningTree"]
-    assert reach_query("any", None) == "traversal_reach_apoc"
-    assert reach_query("active", None) == "traversal_reach"
-    assert reach_query("any", date(2024, 1, 1)) == "traversal_reach"
+def test_missing_maven_for_the_procedures_is_a_clear_error(
+    own_settings: Settings, tmp_path: Path
+) -> None:
+    """Neo4j and APOC already resolved (their cached folders), the procedures not yet built:
+    without Maven, start stops with one line naming it, before the server starts."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    for done in own_settings.neo4j_cache_dir.iterdir():
+        if done.name.startswith(("neo4j-", "apoc-")):
+            (cache / done.name).symlink_to(done)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    java = shutil.which("java")
+    assert java
+    (bin_dir / "java").symlink_to(Path(java).resolve())
+    home = tmp_path / "home"
+    result = subprocess.run(
+        [sys.executable, "-m", "graphsvc", "neo4j", "start"],
+        env={
+            "PATH": str(bin_dir),
+            "GRAPHSVC_NEO4J_HOME": str(home),
+            "GRAPHSVC_NEO4J_CACHE_DIR": str(cache),
+            "GRAPHSVC_NEO4J_BOLT_PORT": str(free_port()),
+            "GRAPHSVC_NEO4J_HTTP_PORT": str(free_port()),
+            "NEO4J_PASSWORD": TEST_PASSWORD,
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "Maven (`mvn`) is required to build graphsvc's Neo4j procedures" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (home / "run" / "neo4j.pid").exists()

@@ -1,0 +1,105 @@
+"""Reach runs graphsvc's own procedure (graphsvc.reach, procedures/) when Neo4j has it, and the
+Cypher search when it does not. The oracle tests (test_traversals.py) prove the answers; these
+prove which search gave them."""
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from neo4j import Driver, GraphDatabase
+
+from graphsvc import cypher, procedures
+from graphsvc.api.app import create_app
+from graphsvc.config import Settings
+from graphsvc.neo4j_local import BOOT, LocalNeo4j
+from tests.graph import oracle
+from tests.graph.test_traversals import SEEDS, STATES, crm_for
+from tests.helpers import TEST_PASSWORD, free_port, local_test_settings
+
+
+def _operators(plan: dict[str, object]) -> Iterator[str]:
+    yield f"{plan['operatorType']} {plan.get('args', {}).get('Details', '')}"  # type: ignore[attr-defined]
+    for child in plan.get("children", []):  # type: ignore[attr-defined]
+        yield from _operators(child)
+
+
+def test_reach_runs_the_procedure(
+    client: TestClient, driver: Driver, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The test Neo4j got graphsvc.reach from the project's own path, the reach query's plan
+    calls it, and the API's answers are the procedure's and the Cypher search's."""
+    names = driver.execute_query(
+        "SHOW PROCEDURES YIELD name, mode WHERE name = 'graphsvc.reach' RETURN name, mode"
+    ).records
+    assert [(r["name"], r["mode"]) for r in names] == [("graphsvc.reach", "READ")]
+    params = {"id": "x", "role": None, "max_depth": 3, "state": "active", "as_of": None}
+    plan = driver.execute_query("EXPLAIN " + cypher.load("traversal_reach_procedure"), params)
+    assert any(
+        op.startswith("ProcedureCall") and "graphsvc.reach" in op
+        for op in _operators(plan.summary.plan)  # type: ignore[arg-type]
+    )
+
+    crm = crm_for(client, SEEDS[0])
+    starts = sorted(crm.g.records)[:: max(1, len(crm.g.records) // 8)]
+    with caplog.at_level(logging.WARNING, logger="graphsvc"):
+        for start in starts:
+            for state, as_of in STATES:
+                body = crm.get(f"/records/{start}/reach", max_depth=4, state=state, as_of=as_of)
+                row = {**params, "id": start, "max_depth": 4, "as_of": as_of}
+                row["state"] = None if state == "any" else state
+                (direct,) = driver.execute_query(
+                    "MATCH (s:Record {id: $id}) CALL graphsvc.reach(s, null, $max_depth, "
+                    "$state, $as_of) YIELD perDepth RETURN perDepth",
+                    row,
+                ).records
+                (cypher_row,) = driver.execute_query(cypher.load("traversal_reach"), row).records
+                counts = list(direct["perDepth"])
+                assert counts == cypher_row["per_depth"] + [0] * (4 - len(cypher_row["per_depth"]))
+                while counts and counts[-1] == 0:
+                    counts.pop()
+                assert body["per_depth"] == counts, (start, state, as_of)
+    assert "reach runs in Cypher" not in caplog.text
+
+
+@pytest.fixture(scope="module")
+def bare_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """A Neo4j of its own (free ports) started without graphsvc's procedures: as a Neo4j the
+    project did not set up (Aura, a cluster), which has APOC at most."""
+    settings = local_test_settings(
+        neo4j_home=tmp_path_factory.mktemp("bare"),
+        neo4j_bolt_port=free_port(),
+        neo4j_http_port=free_port(),
+    )
+    server = LocalNeo4j(settings)
+    server.start()  # conf, password, plugins
+    server.stop()
+    Path(settings.neo4j_home / "plugins" / procedures.JAR).unlink()
+    server._run(server.java(), BOOT, "start")  # as start() does, without installing plugins
+    try:
+        server.wait_for_bolt()
+        yield settings
+    finally:
+        server.stop()
+
+
+@pytest.mark.slow
+def test_reach_falls_back_to_cypher_without_the_procedure(
+    bare_server: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    uri = f"bolt://127.0.0.1:{bare_server.neo4j_bolt_port}"
+    with GraphDatabase.driver(uri, auth=("neo4j", TEST_PASSWORD)) as bare:
+        names = bare.execute_query("SHOW PROCEDURES YIELD name WHERE name STARTS WITH 'graphsvc'")
+        assert names.records == []
+    settings = bare_server.model_copy(update={"neo4j_uri": uri})
+    with TestClient(create_app(settings)) as client:
+        crm = crm_for(client, SEEDS[0])
+        start = max(crm.g.records, key=lambda r: crm.G.out_degree(r))
+        with caplog.at_level(logging.WARNING, logger="graphsvc"):
+            for state, as_of in STATES[:3]:
+                body = crm.get(f"/records/{start}/reach", max_depth=3, state=state, as_of=as_of)
+                H = oracle.restrict(crm.G, None, state, as_of)
+                assert body["per_depth"] == oracle.per_depth(H, start, 3)
+        # Found missing once, then the Cypher search straight away.
+        assert caplog.text.count("graphsvc.reach is not installed") == 1
