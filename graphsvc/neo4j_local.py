@@ -62,6 +62,7 @@ class LocalNeo4j:
         """Start the server and wait for Bolt. False when it was already running."""
         if self.pid() is not None:
             return False
+        self.pid_file.unlink(missing_ok=True)  # stale: Neo4j's `start` would take it as running
         java = self.preflight()
         self.assemble()
         self.write_conf()
@@ -153,9 +154,18 @@ class LocalNeo4j:
             os.kill(pid, 0)
         except OSError:
             return None
-        cmdline = Path(f"/proc/{pid}/cmdline")
-        if cmdline.exists() and b"neo4j" not in cmdline.read_bytes():
+        proc = Path(f"/proc/{pid}")
+        try:
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            cmdline = (proc / "cmdline").read_bytes()
+        except (OSError, IndexError):
+            return pid  # no /proc to ask: trust the signal
+        if state in ("Z", "X"):
+            return None  # dead; only its exit status is left
+        if cmdline and b"neo4j" not in cmdline:
             return None  # a stale pid file whose number was reused
+        # An empty cmdline is a process still tearing down after a kill: it may hold the store
+        # lock and its pid file still stops Neo4j's own `start`, so it counts as running.
         return pid
 
     # -- steps ----------------------------------------------------------------------------
@@ -258,7 +268,8 @@ class LocalNeo4j:
             [java, "-cp", f"{self.lib}/*", main, *args], env=env, capture_output=True, text=True
         )
         if result.returncode != 0:
-            detail = (result.stderr or result.stdout).strip().splitlines()
+            lines = (result.stderr or result.stdout).strip().splitlines()
+            detail = [line for line in lines if not line.startswith("Run with '--verbose'")]
             raise LauncherError(
                 f"`neo4j {' '.join(args[:2])}` failed: "
                 f"{detail[-1] if detail else 'no output'}; see {self.log}"
