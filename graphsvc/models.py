@@ -85,7 +85,7 @@ def _keys_are_unicode(data: object) -> object:
     """pydantic raises (a 500) rather than reports a key holding an unpaired surrogate."""
     if isinstance(data, dict):
         for key in data:
-            if isinstance(key, str):
+            if isinstance(key, str) and not key.isascii():
                 try:
                     check_unicode(key)
                 except ValueError as exc:
@@ -213,9 +213,10 @@ class ConnectionCreate(_Dates):
 
     @model_validator(mode="after")
     def _one_way_per_role(self) -> Self:
-        for side in ("record1", "record2"):
-            if getattr(self, f"{side}_role_id") and getattr(self, f"{side}_role"):
-                raise ValueError(f"give {side}_role_id or {side}_role, not both")
+        if self.record1_role_id and self.record1_role:
+            raise ValueError("give record1_role_id or record1_role, not both")
+        if self.record2_role_id and self.record2_role:
+            raise ValueError("give record2_role_id or record2_role, not both")
         return self
 
 

@@ -203,9 +203,10 @@ def active_key(
     either direction; `ConnectionKey.active_key` is unique, so Neo4j itself refuses a duplicate."""
     if state != "active":
         return None
-    ends = [(record1_id, role1_id or ""), (record2_id, role2_id or "")]
-    ends.sort()
-    return "|".join(f"{rid}|{role}" for rid, role in ends)
+    one, two = (record1_id, role1_id or ""), (record2_id, role2_id or "")
+    if two < one:
+        one, two = two, one
+    return f"{one[0]}|{one[1]}|{two[0]}|{two[1]}"
 
 
 def duplicate(connection_id: str, record1_id: str, record2_id: str) -> Violation:
