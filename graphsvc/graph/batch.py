@@ -75,7 +75,9 @@ def _result(row: dict[str, Any], prepared: Prepared) -> BatchResult:
             id=f["id"],
             error=f["error"]
             if isinstance(f["error"], str)
-            else failure_message(by_index[f["index"]], f["error"], prepared.roles or RoleIndex([])),
+            else failure_message(
+                by_index[f["index"]], f["error"], prepared.roles or RoleIndex([]), prepared.sides
+            ),
         )
         for f in row["failed"]
     ]
@@ -115,26 +117,32 @@ class _Rows(list[Row]):
         return f"<{len(self)} rows>"
 
 
-async def _single(tx: AsyncManagedTransaction, name: str, rows: list[Row]) -> dict[str, Any]:
-    result = await tx.run(cypher.load(name), rows=_Rows(rows))
+async def _single(
+    tx: AsyncManagedTransaction, name: str, rows: list[Row], **params: Any
+) -> dict[str, Any]:
+    result = await tx.run(cypher.load(name), rows=_Rows(rows), **params)
     return (await result.single(strict=True)).data()
 
 
-async def _write(tx: AsyncManagedTransaction, name: str, rows: list[Row]) -> dict[str, Any]:
+async def _write(tx: AsyncManagedTransaction, name: str, prepared: Prepared) -> dict[str, Any]:
     """Create the plain rows in one statement, upsert the rest (in row order)."""
     out = _empty()
+    rows = prepared.rows
     if name == "batch_records_upsert":
         fast, slow = await _plan_records(tx, rows)
         if fast:
             out["created"] = (await _single(tx, "batch_records_create", fast))["created"]
         out["unchanged"] = len(rows) - len(fast) - len(slow)
     elif name == "batch_connections_upsert":
-        candidates = plan_connections(rows)
+        sides = prepared.sides
+        candidates = plan_connections(rows, sides)
         created: set[int] = set()
         if candidates:
-            created = set((await _single(tx, "batch_connections_create", candidates))["created"])
+            done = await _single(tx, "batch_connections_create", candidates, sides=sides)
+            created = set(done["created"])
         out["created"] = len(created)
         slow = [r for r in rows if r["index"] not in created]
+        return _add(out, await _single(tx, name, slow, sides=sides)) if slow else out
     else:
         return await _single(tx, name, rows)
     return _add(out, await _single(tx, name, slow)) if slow else out
@@ -182,7 +190,7 @@ class BatchWriter:
             rows = replace(prepared, failed=[])
             if rows.roles is not None:
                 rows = await _lock_roles(tx, rows)
-            return _result(await _write(tx, name, rows.rows), rows).model_dump()
+            return _result(await _write(tx, name, rows), rows).model_dump()
 
         async with self.driver.session(database=self.database) as session:
             return await session.execute_write(unit_of_work(timeout=self.timeout)(work))
@@ -199,7 +207,7 @@ class BatchWriter:
                 return _empty() | {"failed": _rejected(prepared.rows, exc)}
         total = _empty()
         for row in prepared.rows:
-            one = Prepared(rows=[row], roles=prepared.roles)
+            one = Prepared(rows=[row], roles=prepared.roles, sides=prepared.sides)
             one.items = [i for i in prepared.items if i[0] == row["index"]]
             total = _add(total, await self._run_split(name, one))
         return total

@@ -34,12 +34,14 @@ def failure(index: int, raw: Any, error: str) -> BatchFailure:
 @dataclass
 class Prepared:
     """Query rows for the statement, the rows that already failed in Python, and (connections)
-    the raw items and roles the rows were prepared from, to prepare them again under locks."""
+    the roles' part of the rows (`sides`, each row's `s` indexes it) and the raw items and roles
+    the rows were prepared from, to prepare them again under locks."""
 
     rows: list[dict[str, Any]] = field(default_factory=list)
     failed: list[BatchFailure] = field(default_factory=list)
     items: list[Item] = field(default_factory=list)
     roles: RoleIndex | None = None
+    sides: list[dict[str, Any]] = field(default_factory=list)
 
 
 # -- records ------------------------------------------------------------------------------------
@@ -69,9 +71,12 @@ def prepare_records(items: Iterable[Item]) -> Prepared:
 
 
 # -- connections --------------------------------------------------------------------------------
-def _connection_row(index: int, body: ConnectionCreate, roles: RoleIndex) -> dict[str, Any]:
-    """The statement's row for one valid connection, or ValueError with the row's error."""
-    assert body.id is not None
+# A connection row carries its own fields and `s`, the index of its roles' part in the batch's
+# `sides` parameter: the edge types, role ids, the roles' record types and acyclic flags are the
+# same for every row naming the same roles, so they are resolved and sent once per batch, not
+# once per row (Neo4j decodes a third fewer values per row: 18 ms of a 2,000-row create).
+def _sides(body: ConnectionCreate, roles: RoleIndex) -> dict[str, Any]:
+    """The roles' part of a valid connection's row, or ValueError with the row's error."""
     try:
         role1, role2 = roles.sides(
             body.record1_role_id or body.record1_role,
@@ -86,37 +91,21 @@ def _connection_row(index: int, body: ConnectionCreate, roles: RoleIndex) -> dic
     broken = rules.shape(role1, role2)
     if broken:
         raise ValueError(broken.message)
-    role1_id, role2_id = rules.id_of(role1), rules.id_of(role2)
     return {
-        "index": index,
-        "id": body.id,
-        "record1_id": body.record1_id,
-        "record2_id": body.record2_id,
+        "role1_id": rules.id_of(role1),
+        "role2_id": rules.id_of(role2),
         "type1": rules.type_of(role1),
         "type2": rules.type_of(role2),
         "role1_types": list(role1.record_types) if role1 else [],
         "role2_types": list(role2.record_types) if role2 else [],
         "acyclic1": bool(role1 and role1.acyclic),
         "acyclic2": bool(role2 and role2.acyclic),
-        "active_key": rules.active_key(
-            body.record1_id, body.record2_id, role1_id, role2_id, body.state
-        ),
-        "props": {
-            "connection_id": body.id,
-            "record1_id": body.record1_id,
-            "record2_id": body.record2_id,
-            "record1_role_id": role1_id,
-            "record2_role_id": role2_id,
-            "state": body.state,
-            "description": body.description,
-            "effective_start": body.effective_start,
-            "effective_end": body.effective_end,
-        },
     }
 
 
 def prepare_connections(items: Iterable[Item], roles: RoleIndex) -> Prepared:
     out = Prepared(roles=roles)
+    resolved: dict[tuple[str | None, ...], int | str] = {}  # the roles as named -> side or error
     for index, raw in items:
         try:
             body = ConnectionCreate.model_validate(raw)
@@ -128,32 +117,60 @@ def prepare_connections(items: Iterable[Item], roles: RoleIndex) -> Prepared:
                 failure(index, raw, "id: required in a batch (connections are upserted by id)")
             )
             continue
-        try:
-            out.rows.append(_connection_row(index, body, roles))
-        except ValueError as exc:
-            out.failed.append(failure(index, raw, str(exc)))
+        named = (body.record1_role_id, body.record1_role, body.record2_role_id, body.record2_role)
+        s = resolved.get(named)
+        if s is None:
+            try:
+                out.sides.append(_sides(body, roles))
+                s = len(out.sides) - 1
+            except ValueError as exc:
+                s = str(exc)
+            resolved[named] = s
+        if isinstance(s, str):
+            out.failed.append(failure(index, raw, s))
             continue
+        side = out.sides[s]
+        out.rows.append(
+            {
+                "index": index,
+                "id": body.id,
+                "record1_id": body.record1_id,
+                "record2_id": body.record2_id,
+                "s": s,
+                "active_key": rules.active_key(
+                    body.record1_id, body.record2_id, side["role1_id"], side["role2_id"], body.state
+                ),
+                "state": body.state,
+                "description": body.description,
+                "effective_start": body.effective_start,
+                "effective_end": body.effective_end,
+            }
+        )
         out.items.append((index, raw))
     return out
 
 
 def roles_used(prepared: Prepared) -> set[str]:
+    sides = prepared.sides
     return {
         role_id
-        for row in prepared.rows
-        for role_id in (row["props"]["record1_role_id"], row["props"]["record2_role_id"])
+        for s in {row["s"] for row in prepared.rows}
+        for role_id in (sides[s]["role1_id"], sides[s]["role2_id"])
         if role_id
     }
 
 
-def failure_message(row: dict[str, Any], error: dict[str, Any], roles: RoleIndex) -> str:
+def failure_message(
+    row: dict[str, Any], error: dict[str, Any], roles: RoleIndex, sides: list[dict[str, Any]]
+) -> str:
     """The message of a failure code the batch statement returned, from the rules' table."""
     code = rules.Code(error["code"])
     if code is rules.Code.TYPE_IN_USE:  # a record row whose change of type a connection forbids
         context = {k: error[k] for k in ("record_id", "record_type", "connection_id", "role")}
         return rules.violation(code, "type", **context, types=", ".join(error["types"])).message
     side = error.get("side")
-    role = roles.by_id.get(row["props"][f"record{side}_role_id"] or "") if side else None
+    role_id = sides[row["s"]][f"role{side}_id"] if side else None
+    role = roles.by_id.get(role_id) if role_id else None
     if code is rules.Code.RECORD_MISSING:
         field_name = f"record{side}_id"
         v = rules.violation(code, field_name, record_id=row[field_name], where=field_name)
@@ -201,7 +218,7 @@ def plan_records(rows: list[Row], new: set[int], changed: set[int]) -> tuple[lis
     return fast, slow
 
 
-def plan_connections(rows: list[Row]) -> list[Row]:
+def plan_connections(rows: list[Row], sides: list[Row]) -> list[Row]:
     """The rows batch_connections_create may create against the graph as it was before the
     batch, in row order: no earlier row of the batch has the row's id or active_key (the row
     must see that row's write), and no acyclic side's new edge points at a record that any row
@@ -212,18 +229,20 @@ def plan_connections(rows: list[Row]) -> list[Row]:
     create) takes the per-row upsert."""
     sources: dict[str, set[str]] = {}
     for row in rows:
-        sources.setdefault(row["type2"], set()).add(row["record1_id"])
-        sources.setdefault(row["type1"], set()).add(row["record2_id"])
+        side = sides[row["s"]]
+        sources.setdefault(side["type2"], set()).add(row["record1_id"])
+        sources.setdefault(side["type1"], set()).add(row["record2_id"])
     plain: list[Row] = []
     ids: set[str] = set()
     keys: set[str] = set()
     for row in rows:
         key = row["active_key"]
+        side = sides[row["s"]]
         if (
             row["id"] not in ids
             and key not in keys
-            and not (row["acyclic2"] and row["record2_id"] in sources[row["type2"]])
-            and not (row["acyclic1"] and row["record1_id"] in sources[row["type1"]])
+            and not (side["acyclic2"] and row["record2_id"] in sources[side["type2"]])
+            and not (side["acyclic1"] and row["record1_id"] in sources[side["type1"]])
         ):
             plain.append(row)
         ids.add(row["id"])
