@@ -5,6 +5,7 @@ after passing these patterns, so no user text can change a query's shape.
 """
 
 import re
+from functools import lru_cache
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 RECORD_TYPE_PATTERN = r"^[a-z][a-z0-9_]{0,49}$"
@@ -19,11 +20,15 @@ RESERVED_LABELS = frozenset({"Record", "ConnectionRole", "ConnectionKey"})
 _NON_ALNUM = re.compile(r"[^A-Z0-9]+")
 
 
+# A load's rows repeat a handful of types: the checks of a type are cached (bounded, and only
+# what passed: a refused type raises again each time).
+@lru_cache(maxsize=4096)
 def type_label(record_type: str) -> str:
     """`sales_order` -> `SalesOrder` (the node label of a record type)."""
     return "".join(part[:1].upper() + part[1:] for part in record_type.split("_"))
 
 
+@lru_cache(maxsize=4096)
 def check_record_type(record_type: str) -> str:
     if not re.fullmatch(RECORD_TYPE_PATTERN, record_type):
         raise ValueError(f"must match {RECORD_TYPE_PATTERN} (e.g. contact, sales_order)")

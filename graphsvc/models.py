@@ -7,6 +7,7 @@ place, and its validators (attribute keys and values, dates) are shared by every
 import math
 import re
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Annotated, Literal, Self
 
 from pydantic import (
@@ -66,16 +67,19 @@ def _check_value(value: object) -> object:
 AttributeValue = Annotated[Scalar | list[Scalar], BeforeValidator(_check_value)]
 
 
+@lru_cache(maxsize=4096)  # a load's rows repeat a few keys; only accepted keys are cached
+def _check_attribute_key(key: str) -> None:
+    if key in RESERVED_ATTRIBUTES:
+        raise ValueError(f"attribute '{key}' is reserved (id, type, name, created_at, updated_at)")
+    if not re.fullmatch(ATTRIBUTE_KEY_PATTERN, key):
+        raise ValueError(f"attribute key '{key[:80]}' must match {ATTRIBUTE_KEY_PATTERN}")
+
+
 def _check_attribute_keys(attributes: dict[str, object]) -> dict[str, object]:
     if len(attributes) > MAX_ATTRIBUTES:
         raise ValueError(f"{len(attributes)} attributes; a record takes at most {MAX_ATTRIBUTES}")
     for key, value in attributes.items():
-        if key in RESERVED_ATTRIBUTES:
-            raise ValueError(
-                f"attribute '{key}' is reserved (id, type, name, created_at, updated_at)"
-            )
-        if not re.fullmatch(ATTRIBUTE_KEY_PATTERN, key):
-            raise ValueError(f"attribute key '{key[:80]}' must match {ATTRIBUTE_KEY_PATTERN}")
+        _check_attribute_key(key)
         if isinstance(value, list) and len({type(v) for v in value}) > 1:
             raise ValueError(f"attribute '{key}': a list must hold values of one type")
     return attributes

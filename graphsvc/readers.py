@@ -74,14 +74,18 @@ def count_rows(path: Path, fmt: Format) -> int | None:
 
 
 # -- CSV and JSON Lines -------------------------------------------------------------------------
+_RECORD_FIELDS = ("id", "type", "name")
+_NOT_ATTRIBUTES = frozenset((*_RECORD_FIELDS, ERROR_KEY, "", None))  # None: DictReader's extras
+
+
 def csv_row(kind: Kind, cells: dict[str, str]) -> dict[str, Any]:
-    values = {k: v for k, v in cells.items() if k and k != ERROR_KEY}
-    if kind == "records":
-        base = {"id", "type", "name"}
-        return {
-            **{k: values[k] for k in base if values.get(k)},
-            "attributes": {k: v for k, v in values.items() if k not in base and v != ""},
+    if kind == "records":  # the loader's bulk of rows: one pass over the cells
+        record: dict[str, Any] = {k: v for k in _RECORD_FIELDS if (v := cells.get(k))}
+        record["attributes"] = {
+            k: v for k, v in cells.items() if v != "" and k not in _NOT_ATTRIBUTES
         }
+        return record
+    values = {k: v for k, v in cells.items() if k and k != ERROR_KEY}
     if kind == "roles":
         row: dict[str, Any] = {k: v for k, v in values.items() if v != ""}
         row["record_types"] = [t for t in values.get("record_types", "").split(";") if t]
@@ -98,8 +102,24 @@ def _connection(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_csv(path: Path, kind: Kind) -> Iterator[Row]:
+    """Rows as `csv.DictReader` gives them (blank lines skipped, extra cells under None, missing
+    ones None), without its per-row Python overhead: a third of a records load's reading."""
     with path.open(encoding="utf-8-sig", newline="") as f:
-        for number, cells in enumerate(csv.DictReader(f), start=1):
+        reader = csv.reader(f)
+        header = next(reader, None)
+        if header is None:
+            return
+        width = len(header)
+        number = 0
+        for values in reader:
+            if not values:
+                continue
+            number += 1
+            cells: dict[Any, Any] = dict(zip(header, values, strict=False))
+            if len(values) > width:
+                cells[None] = values[width:]
+            elif len(values) < width:
+                cells.update(dict.fromkeys(header[len(values) :]))
             yield Row(number, csv_row(kind, cells), cells)
 
 

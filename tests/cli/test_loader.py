@@ -134,6 +134,27 @@ def test_readers_and_chunks() -> None:
     assert [len(c) for c in chunks(iter(connections), 2)] == [2, 2, 1]
 
 
+def test_csv_rows_are_what_the_standard_library_reads(tmp_path: Path) -> None:
+    """The CSV reader skips csv.DictReader's per-row overhead; it must keep its answers on
+    ragged files: a BOM, blank lines, short and long rows, a repeated column, quoted line breaks."""
+    path = tmp_path / "ragged.csv"
+    path.write_text(
+        '\ufeffid,type,name,city,city\n\nj,contact,"Jo\nDoe",Oslo,Rome\nk,contact\n'
+        "l,contact,L,,,extra,more\n\n",
+        encoding="utf-8",
+    )
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        expected = list(csv.DictReader(f))
+    rows = list(read_rows(path, "records", "csv"))
+    assert [r.source for r in rows] == expected
+    assert [r.number for r in rows] == [1, 2, 3]
+    assert [r.data for r in rows] == [
+        {"id": "j", "type": "contact", "name": "Jo\nDoe", "attributes": {"city": "Rome"}},
+        {"id": "k", "type": "contact", "attributes": {"city": None}},
+        {"id": "l", "type": "contact", "name": "L", "attributes": {}},
+    ]
+
+
 def test_bad_jsonl_lines_fail_alone(tmp_path: Path) -> None:
     path = tmp_path / "records.jsonl"
     path.write_text('5\n{not json\n\n{"id": "x", "type": "contact", "name": "X"}\n')
