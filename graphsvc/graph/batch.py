@@ -10,7 +10,8 @@ In the transaction, rows that only need creating go to one plain `UNWIND ... CRE
 batch, a possible duplicate or loop, a missing record) to the per-row upsert (`batch_*_upsert`),
 which computes each row's outcome and rule code itself. Records: one read sorts the rows
 (`batch_records_existing`, `batch_records_classify`; rows already as in the graph are counted
-unchanged). Connections, after the locks of every role the batch uses: the create statement
+unchanged); in a load of new records, a batch after an all-new one skips that read and lets
+the id constraint refuse it if an id exists (it is then written the checked way). Connections, after the locks of every role the batch uses: the create statement
 itself checks each row it is sent against the graph and says which it created, so a batch of
 new connections is one statement, as in a bare bulk load. Connections are
 idempotent by connection id: both edges and the key node are written by one statement, so there
@@ -27,7 +28,7 @@ from dataclasses import replace
 from typing import Any
 
 from neo4j import AsyncManagedTransaction, unit_of_work
-from neo4j.exceptions import ClientError
+from neo4j.exceptions import ClientError, ConstraintError
 from pydantic import ValidationError
 
 from graphsvc import cypher
@@ -176,6 +177,11 @@ class BatchWriter:
         self.driver = graph.driver
         self.database = graph.database
         self.timeout = graph.timeout
+        # A load of new records: once a batch's ids were all new, the next batch is sent straight
+        # to the plain create and the id constraint tells if an id exists after all (then that
+        # batch takes the checked path, and so do the next, until one is all new again). Saves
+        # the existence read's round trip per batch: 0.3-0.4 s of a 2.5 s 100k-record load.
+        self._records_look_new = False
 
     async def roles(self) -> RoleIndex:
         records, _, _ = await self.driver.execute_query(
@@ -184,6 +190,28 @@ class BatchWriter:
         return RoleIndex(dict(r["role"]) for r in records)
 
     async def _run(self, name: str, prepared: Prepared) -> dict[str, Any]:
+        if name == "batch_records_upsert":
+            return await self._run_records(prepared)
+        return await self._run_checked(name, prepared)
+
+    async def _run_records(self, prepared: Prepared) -> dict[str, Any]:
+        rows = prepared.rows
+        if self._records_look_new and len({r["id"] for r in rows}) == len(rows):
+
+            async def create(tx: AsyncManagedTransaction) -> dict[str, Any]:
+                return await _single(tx, "batch_records_create", rows)
+
+            try:
+                async with self.driver.session(database=self.database) as session:
+                    done = await session.execute_write(unit_of_work(timeout=self.timeout)(create))
+                return _empty() | {"created": done["created"]}
+            except ConstraintError:
+                pass  # an id is in the graph (or a concurrent writer's): check every row
+        out = await self._run_checked("batch_records_upsert", prepared)
+        self._records_look_new = out["created"] == len(rows)
+        return out
+
+    async def _run_checked(self, name: str, prepared: Prepared) -> dict[str, Any]:
         async def work(tx: AsyncManagedTransaction) -> dict[str, Any]:
             # the rows that failed in Python are the caller's to report; a fresh preparation
             # under the locks may fail more

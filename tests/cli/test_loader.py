@@ -244,6 +244,37 @@ def test_rejects_round_trip_csv(files: Path, settings: Settings, driver: Driver)
     assert len(graph_state(driver)) == 10
 
 
+def test_new_records_meeting_existing_ones_mid_load(
+    tmp_path: Path, settings: Settings, driver: Driver
+) -> None:
+    """Once a batch is all new, the loader sends the next straight to the plain create and lets
+    the id constraint catch an id that exists. Batches that meet existing ids (after all-new
+    ones), or repeat an id, must come out exactly as the checked path writes them."""
+    query(
+        driver,
+        """UNWIND ['E1', 'E2'] AS name
+           CREATE (:Record:Contact {id: toLower(name), type: 'contact', name: name,
+                                    created_at: datetime(), updated_at: datetime()})""",
+    )
+    batches = [
+        [("n1", "N1"), ("n2", "N2")],  # all new
+        [("n3", "N3"), ("e1", "E1 changed")],  # a new id, then one that exists: updated
+        [("n4", "N4"), ("n5", "N5")],  # all new
+        [("n6", "N6"), ("n6", "N6 again")],  # an id twice: created, then updated
+        [("n7", "N7"), ("n8", "N8")],  # all new
+        [("e2", "E2"), ("n9", "N9")],  # one that exists as it is (unchanged), then a new id
+    ]
+    rows = [row for batch in batches for row in batch]
+    path = tmp_path / "records.csv"
+    path.write_text("id,type,name\n" + "".join(f"{i},contact,{n}\n" for i, n in rows))
+    done = load(settings, "records", path, "--batch-size", "2")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "9 created, 2 updated, 1 unchanged, 0 failed" in done.stdout
+    found = query(driver, "MATCH (n:Record) RETURN n.id AS id, n.name AS name, n.created_at AS at")
+    assert {r["id"]: r["name"] for r in found} == dict(rows)  # the last row of an id wins
+    assert all(r["at"] is not None for r in found)
+
+
 def test_rejects_jsonl_keep_the_row_and_say_why(files: Path, settings: Settings) -> None:
     load(settings, "records", files / "records.jsonl")
     rejects = files / "records.rejects.jsonl"
