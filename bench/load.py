@@ -1,8 +1,14 @@
 """The online loader (`graphsvc load`) against the bare baseline, on the generator's output.
 
-    python -m bench.load bench/data/100k [--batch-size 10000] [--no-baseline] [--json out.json]
+    python -m bench.load bench/data/100k [--batch-size 10000] [--repeat 3] [--no-baseline]
+                         [--no-warmup] [--json out.json]
 
 Per run, into an emptied database (the Neo4j in the environment: NEO4J_URI, NEO4J_PASSWORD):
+0. an untimed baseline load, then a wipe, unless `--no-warmup`: a freshly started Neo4j compiles
+   its write path during the first load (the 100k records took the cold baseline 4.6 s, a warm
+   one 2.2 s), which would flatter every ratio below;
+1-2, `--repeat` times (3), alternating so that drift hits both alike; each phase's figures are
+   then those of its median run, and every run is in the report:
 1. the baseline (`bench.bulk_baseline`: plain `UNWIND ... CREATE`, no validation), unless
    `--no-baseline`;
 2. `graphsvc load roles|records|connections` end to end, as a user runs it (process start, file
@@ -148,6 +154,17 @@ def check_counts(phases: list[dict[str, Any]], outcome: str) -> list[str]:
     ]
 
 
+def median_phases(runs: list[list[dict[str, Any]]], key: str) -> list[dict[str, Any]]:
+    """Per phase, the run whose `key` is the median of the runs (the lower one of an even count),
+    so that every number of a phase comes from one run."""
+    out = []
+    for i, phase in enumerate(runs[0]):
+        ranked = sorted((run[i] for run in runs), key=lambda p: p[key])
+        out.append(ranked[(len(ranked) - 1) // 2] | {"runs": len(runs)})
+        assert out[-1]["phase"] == phase["phase"]
+    return out
+
+
 def table(title: str, phases: list[dict[str, Any]]) -> str:
     lines = [title, f"  {'phase':12} {'rows':>10} {'s':>8} {'rows/s':>9} {'edges/s':>9}  outcome"]
     for p in phases:
@@ -169,6 +186,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("data", type=Path, help="a directory written by bench.generate")
     parser.add_argument("--batch-size", type=int, default=2_000)
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--no-warmup", action="store_true")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="baseline and first loads, alternated; medians"
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     settings = get_settings()
@@ -180,18 +201,29 @@ def main(argv: list[str] | None = None) -> None:
         "load_before": [round(x, 1) for x in os.getloadavg()],
     }
     with make_driver(settings) as drv:
-        if not args.no_baseline:
+        report["warmup"] = not args.no_warmup
+        if not args.no_warmup:
             wipe(drv, batch=1000)
             apply_schema()
-            baseline = baseline_load(drv, args.data, args.batch_size, progress=False)
-            report["baseline"] = baseline["phases"]
-            report["baseline_problems"] = verify(drv, args.data)
-            print(table("baseline (UNWIND ... CREATE, no validation)", baseline["phases"]))
-        wipe(drv, batch=1000)
-        report["loader"] = run_loader(args.data, args.batch_size)
-        report["loader_problems"] = verify(drv, args.data) + check_counts(
-            report["loader"], "created"
-        )
+            baseline_load(drv, args.data, args.batch_size, progress=False)
+        baselines: list[list[dict[str, Any]]] = []
+        loads: list[list[dict[str, Any]]] = []
+        report["baseline_problems"], report["loader_problems"] = [], []
+        for _ in range(args.repeat):  # baseline and loader alternate: drift hits both alike
+            if not args.no_baseline:
+                wipe(drv, batch=1000)
+                apply_schema()
+                baselines.append(baseline_load(drv, args.data, args.batch_size, False)["phases"])
+                report["baseline_problems"] += verify(drv, args.data)
+            wipe(drv, batch=1000)
+            loads.append(run_loader(args.data, args.batch_size))
+            report["loader_problems"] += verify(drv, args.data) + check_counts(loads[-1], "created")
+        if baselines:
+            report["baseline_runs"] = baselines
+            report["baseline"] = median_phases(baselines, "seconds")
+            print(table("baseline (UNWIND ... CREATE, no validation)", report["baseline"]))
+        report["loader_runs"] = loads
+        report["loader"] = median_phases(loads, "batch_path_seconds")
         print(table("graphsvc load (first load)", report["loader"]))
         report["reload"] = run_loader(args.data, args.batch_size)
         report["reload_problems"] = verify(drv, args.data) + check_counts(
@@ -227,7 +259,7 @@ def main(argv: list[str] | None = None) -> None:
             for phase, ratio in report["ratio_batch_path"].items()
         )
         print(f"batch path / baseline: {goal}; load average {os.getloadavg()[0]:.1f}")
-    rss = max(p["loader_max_rss_mb"] for p in report["loader"] + report["reload"])
+    rss = max(p["loader_max_rss_mb"] for run in loads for p in run + report["reload"])
     print(f"loader peak RSS: {rss} MB; load average {report['load_before']} -> {os.getloadavg()}")
     report["load_after"] = [round(x, 1) for x in os.getloadavg()]
     problems = [p for k, v in report.items() if k.endswith("_problems") for p in v]

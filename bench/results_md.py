@@ -248,7 +248,12 @@ def writes_sections() -> list[str]:
             f"generate,load`, batch size {r['batch_size']}, load average before "
             f"{r.get('load_before')}, after {r.get('load_after')}). The baseline writes the same "
             "graph (ConnectionKey with `active_key`) with no validation, rules or locks; the batch "
-            "path is `graphsvc load`'s own time, from a connected driver as the baseline's.",
+            "path is `graphsvc load`'s own time, from a connected driver as the baseline's. "
+            + (
+                "Both ran after an untimed warm-up load (a cold Neo4j's JIT flatters the ratios)."
+                if r.get("warmup")
+                else "**No warm-up load ran first: the baseline met a cold JIT.**"
+            ),
             "",
             "| phase | baseline rows/s | batch path rows/s | batch path / baseline (goal >= 0.8) |",
             "|---|---|---|---|",

@@ -88,6 +88,11 @@ def _check_attribute_keys(attributes: dict[str, object]) -> dict[str, object]:
 def _keys_are_unicode(data: object) -> object:
     """pydantic raises (a 500) rather than reports a key holding an unpaired surrogate."""
     if isinstance(data, dict):
+        try:
+            if "".join(data).isascii():  # the common case: two C calls, not two per key
+                return data
+        except TypeError:  # a key that is not a string: pydantic reports it
+            pass
         for key in data:
             if isinstance(key, str) and not key.isascii():
                 try:

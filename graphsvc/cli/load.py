@@ -102,7 +102,7 @@ def _load(
     finally:
         writer.close()
     typer.echo(
-        f"{kind}: {summary.rows} rows in {summary.elapsed:.1f} s ({summary.rate:,.0f} rows/s): "
+        f"{kind}: {summary.rows} rows in {summary.elapsed:.2f} s ({summary.rate:,.0f} rows/s): "
         f"{summary.created} created, {summary.updated} updated, {summary.unchanged} unchanged, "
         f"{summary.failed} failed"
     )
