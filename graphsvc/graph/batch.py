@@ -11,9 +11,10 @@ batch, a possible duplicate or loop, a missing record) to the per-row upsert (`b
 which computes each row's outcome and rule code itself. Records: one read sorts the rows
 (`batch_records_existing`, `batch_records_classify`; rows already as in the graph are counted
 unchanged); in a load of new records, a batch after an all-new one skips that read and lets
-the id constraint refuse it if an id exists (it is then written the checked way). Connections, after the locks of every role the batch uses: the create statement
-itself checks each row it is sent against the graph and says which it created, so a batch of
-new connections is one statement, as in a bare bulk load. Connections are
+the id constraint refuse it if an id exists (it is then written the checked way). Connections,
+after the locks of every role the batch uses: the create statement itself checks each row it is
+sent against the graph and says which it created, so a batch of new connections is one
+statement, as in a bare bulk load. Connections are
 idempotent by connection id: both edges and the key node are written by one statement, so there
 is never half a connection.
 
