@@ -131,7 +131,9 @@ class LocalNeo4j:
     def set_initial_password(self, java: str) -> None:
         """NEO4J_PASSWORD, else a generated one kept in <home>/password (owner-only); handed to
         neo4j-admin in an argument file (`@file`, documented for every admin command), so it
-        never appears in the process list."""
+        never appears in the process list. The file starts with `--`, the end of options: a
+        password beginning with `-` (1 in 64 generated ones) is otherwise read as an unknown
+        option and neo4j-admin exits 64 with its usage."""
         password = self.settings.neo4j_password.get_secret_value()
         if not password:
             password = secrets.token_urlsafe(18)
@@ -139,7 +141,7 @@ class LocalNeo4j:
             self.settings.neo4j_password = SecretStr(password)
         args = self.home / "run" / "set-initial-password.args"
         escaped = password.replace("\\", "\\\\").replace('"', '\\"')
-        _write_private(args, f'"{escaped}"\n')
+        _write_private(args, f'--\n"{escaped}"\n')
         try:
             self._run(java, ADMIN, "dbms", "set-initial-password", f"@{args}")
         finally:
