@@ -79,8 +79,9 @@ class Roles:
         return self.refs.get(role_id) if role_id else None
 
 
-# The drivers whose Neo4j has no graphsvc.reach (weakly held: a closed app's driver goes away).
-_without_procedure: "weakref.WeakSet[AsyncDriver]" = weakref.WeakSet()
+# Per driver, the searches whose procedure its Neo4j lacks (weakly held: a closed app's driver
+# goes away).
+_without_procedure: "weakref.WeakKeyDictionary[AsyncDriver, set[str]]" = weakref.WeakKeyDictionary()
 
 
 def _check_found(keys: list[str] | None, found: list[Any] | None, field: str) -> None:
@@ -134,6 +135,21 @@ class Traversals:
         """The one row every traversal query returns."""
         rows = await read(self.driver, self.database, text, params, self.timeout)
         return rows[0]
+
+    async def _run_in_engine(self, name: str, **params: Any) -> dict[str, Any]:
+        """`<name>_procedure.cypher`'s row: the search run by graphsvc's own procedure
+        (installed by `graphsvc neo4j start`, compose and the tests; not on Aura), else
+        `<name>.cypher`'s, the same answer from Cypher."""
+        missing = _without_procedure.setdefault(self.driver, set())
+        if name not in missing:
+            try:
+                return await self._run(cypher.load(f"{name}_procedure"), **params)
+            except ClientError as exc:
+                if "ProcedureNotFound" not in (exc.code or ""):
+                    raise
+                log.warning("graphsvc's procedure for %s is not in Neo4j; it runs in Cypher", name)
+                missing.add(name)
+        return await self._run(cypher.load(name), **params)
 
     async def chains(
         self,
@@ -201,17 +217,7 @@ class Traversals:
         self, record_id: str, role: str | None, max_depth: int, state: str, as_of: date | None
     ) -> dict[str, Any]:
         params = {"id": record_id, "role": role, "max_depth": max_depth, **_filters(state, as_of)}
-        if self.driver not in _without_procedure:
-            try:
-                return await self._run(cypher.load("traversal_reach_procedure"), **params)
-            except ClientError as exc:
-                if "ProcedureNotFound" not in (exc.code or ""):
-                    raise
-                # A Neo4j without graphsvc's procedures (installed by `graphsvc neo4j start`,
-                # compose and the tests; not on Aura): the Cypher search gives the same answer.
-                log.warning("graphsvc.reach is not installed in Neo4j; reach runs in Cypher")
-                _without_procedure.add(self.driver)
-        return await self._run(cypher.load("traversal_reach"), **params)
+        return await self._run_in_engine("traversal_reach", **params)
 
     async def network(
         self,
@@ -226,8 +232,8 @@ class Traversals:
         """The records within depth hops (nearest first, at most limit) and their connections."""
         if not 1 <= depth <= MAX_DEPTH:
             raise InvalidError(f"depth must be 1..{MAX_DEPTH}", field="depth")
-        row = await self._run(
-            cypher.load("traversal_network"),
+        row = await self._run_in_engine(
+            "traversal_network",
             id=record_id,
             roles=roles,
             max_depth=depth,

@@ -89,7 +89,7 @@ public class Reach {
     }
 
     /** traversal_reach.cypher's edge filter: a null bound is open. */
-    private static boolean matches(Relationship rel, String state, LocalDate asOf) {
+    static boolean matches(Relationship rel, String state, LocalDate asOf) {
         if (state != null && !state.equals(rel.getProperty("state", null))) {
             return false;
         }

@@ -1,10 +1,13 @@
-"""Reach runs graphsvc's own procedure (graphsvc.reach, procedures/) when Neo4j has it, and the
-Cypher search when it does not. The oracle tests (test_traversals.py) prove the answers; these
-prove which search gave them."""
+"""Reach and network run graphsvc's own procedures (graphsvc.reach, graphsvc.network; procedures/)
+when Neo4j has them, and the Cypher searches when it does not. The oracle tests
+(test_traversals.py) prove the answers; these prove which search gave them, and that both give
+the same."""
 
+import itertools
 import logging
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -60,7 +63,61 @@ def test_reach_runs_the_procedure(
                 while counts and counts[-1] == 0:
                     counts.pop()
                 assert body["per_depth"] == counts, (start, state, as_of)
-    assert "reach runs in Cypher" not in caplog.text
+    assert "runs in Cypher" not in caplog.text
+
+
+def _network(row: dict[str, Any]) -> tuple[bool, set[str], list[list[Any]]]:
+    return row["truncated"], {r["id"] for r in row["records"]}, sorted(row["edges"])
+
+
+def test_network_runs_the_procedure(
+    client: TestClient, driver: Driver, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The network query's plan calls graphsvc.network, which answers as the Cypher search
+    does: the same records nearest first when the cap cuts nothing, the same edges among them."""
+    params = {"id": "x", "roles": None, "max_depth": 2, "state": "active", "as_of": None}
+    plan = driver.execute_query(
+        "EXPLAIN " + cypher.load("traversal_network_procedure"), params | {"limit": 300}
+    )
+    assert any(
+        op.startswith("ProcedureCall") and "graphsvc.network" in op
+        for op in _operators(plan.summary.plan)  # type: ignore[arg-type]
+    )
+    crm = crm_for(client, SEEDS[0])
+    # The busiest records too: hubs (more edges than records kept) take the other search path.
+    busiest = sorted(crm.g.records, key=lambda r: -crm.G.out_degree(r))[:4]
+    starts = busiest + sorted(crm.g.records)[:: max(1, len(crm.g.records) // 6)]
+    compared = truncated = 0
+    with caplog.at_level(logging.WARNING, logger="graphsvc"):
+        for start in starts:
+            for (state, as_of), roles, depth, limit in itertools.product(
+                [*STATES[:4], STATES[-1]], [None, ["Friend", "Colleague"], []], [1, 3], [4, 1000]
+            ):
+                row: dict[str, Any] = {
+                    "id": start,
+                    "roles": roles,
+                    "max_depth": depth,
+                    "limit": limit,
+                }
+                row |= {"state": None if state == "any" else state, "as_of": as_of}
+                (engine,) = driver.execute_query(
+                    cypher.load("traversal_network_procedure"), row
+                ).records
+                (plain,) = driver.execute_query(cypher.load("traversal_network"), row).records
+                cut, records, edges = _network(engine.data())
+                assert records and engine["records"][0]["id"] == start
+                assert cut == plain["truncated"] and len(records) == len(plain["records"])
+                if not cut:
+                    assert (records, edges) == _network(plain.data())[1:], (start, row)
+                compared += 1
+                truncated += cut
+                if roles is None and depth == 3:
+                    body = crm.get(
+                        f"/records/{start}/network", depth=3, limit=limit, state=state, as_of=as_of
+                    )
+                    assert {n["id"] for n in body["nodes"]} == records
+    assert "runs in Cypher" not in caplog.text
+    assert truncated and compared - truncated, "both cut and whole answers were compared"
 
 
 @pytest.fixture(scope="module")
@@ -101,5 +158,10 @@ def test_reach_falls_back_to_cypher_without_the_procedure(
                 body = crm.get(f"/records/{start}/reach", max_depth=3, state=state, as_of=as_of)
                 H = oracle.restrict(crm.G, None, state, as_of)
                 assert body["per_depth"] == oracle.per_depth(H, start, 3)
-        # Found missing once, then the Cypher search straight away.
-        assert caplog.text.count("graphsvc.reach is not installed") == 1
+            for depth in (1, 2, 3):
+                body = crm.get(f"/records/{start}/network", depth=depth, limit=1000)
+                dist, _ = oracle.network(oracle.restrict(crm.G, None, "active", None), start, depth)
+                assert {n["id"] for n in body["nodes"]} == set(dist)
+        # Each found missing once, then the Cypher search straight away.
+        assert caplog.text.count("procedure for traversal_reach is not in Neo4j") == 1
+        assert caplog.text.count("procedure for traversal_network is not in Neo4j") == 1

@@ -1,0 +1,26 @@
+// Network: traversal_network.cypher's answer (role resolution, records nearest first and capped
+// at $limit with the start included, the matching edges among them, truncated, shape) with the
+// breadth-first search and the edge search run inside the engine by graphsvc's own procedure
+// (procedures/, graphsvc.network), which keeps the seen and kept records in hash sets where the
+// Cypher reduce scans lists. traversal_network.cypher answers when the procedure is not installed.
+// :params {id: "c0000000", roles: null, max_depth: 2, state: "active", as_of: null, limit: 300}
+CALL () {
+  MATCH (role:ConnectionRole)
+  RETURN collect(role {.id, .name, .relationship_type, .reciprocal_role_id}) AS roles
+}
+WITH roles, [key IN coalesce($roles, []) |
+             head([r IN roles WHERE r.id = key] + [r IN roles WHERE r.name = key]
+                  + [r IN roles WHERE toLower(r.name) = toLower(key)])] AS found
+WITH roles, found, none(r IN found WHERE r IS NULL) AS roles_found,
+     CASE WHEN $roles IS NULL THEN null ELSE [r IN found | r.relationship_type] END AS types
+OPTIONAL MATCH (start:Record {id: $id})
+OPTIONAL CALL (start, roles_found, types) {
+  WITH start, types WHERE start IS NOT NULL AND roles_found
+  CALL graphsvc.network(start, types, $max_depth, $state, $as_of, $limit)
+    YIELD nodes, relationships, truncated
+  RETURN nodes, relationships, truncated
+}
+RETURN roles, found, start IS NOT NULL AS record_found, coalesce(truncated, false) AS truncated,
+       [n IN coalesce(nodes, []) | n {.*, created_at: toString(n.created_at), updated_at: toString(n.updated_at)}] AS records,
+       [r IN coalesce(relationships, []) | [r.connection_id, startNode(r).id, endNode(r).id, type(r), r.side,
+                                           r.record1_role_id, r.record2_role_id]] AS edges
