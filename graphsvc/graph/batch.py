@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
-from neo4j import AsyncManagedTransaction, unit_of_work
+from neo4j import AsyncManagedTransaction
 from neo4j.exceptions import ClientError, ConstraintError
 from pydantic import ValidationError
 
@@ -48,7 +48,7 @@ from graphsvc.graph.batch_rows import (
     roles_used,
     validation_message,
 )
-from graphsvc.graph.handle import Graph
+from graphsvc.graph.handle import WRITE_ATTEMPTS, Graph
 from graphsvc.graph.locks import lock_roles, timed_out
 from graphsvc.graph.repository import Repository
 from graphsvc.graph.roles import RoleIndex
@@ -175,6 +175,7 @@ class BatchWriter:
     whose rows are then retried."""
 
     def __init__(self, graph: Graph) -> None:
+        self.graph = graph
         self.driver = graph.driver
         self.database = graph.database
         self.timeout = graph.timeout
@@ -203,8 +204,7 @@ class BatchWriter:
                 return await _single(tx, "batch_records_create", rows)
 
             try:
-                async with self.driver.session(database=self.database) as session:
-                    done = await session.execute_write(unit_of_work(timeout=self.timeout)(create))
+                done = await self.graph.write(create)
                 return _empty() | {"created": done["created"]}
             except ConstraintError:
                 pass  # an id is in the graph (or a concurrent writer's): check every row
@@ -221,8 +221,15 @@ class BatchWriter:
                 rows = await _lock_roles(tx, rows)
             return _result(await _write(tx, name, rows), rows).model_dump()
 
-        async with self.driver.session(database=self.database) as session:
-            return await session.execute_write(unit_of_work(timeout=self.timeout)(work))
+        for _ in range(WRITE_ATTEMPTS - 1):
+            try:
+                return await self.graph.write(work)
+            except ConstraintError:
+                # The statements check ids and active keys before they write, so this is a
+                # concurrent writer's commit since (a PUT of a record the upsert found missing):
+                # again, and the rows see it as an update, unchanged or a duplicate.
+                continue
+        return await self.graph.write(work)
 
     async def _run_split(self, name: str, prepared: Prepared) -> dict[str, Any]:
         if not prepared.rows:

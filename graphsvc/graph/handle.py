@@ -11,16 +11,31 @@ import asyncio
 import logging
 import math
 import time
+from collections.abc import Awaitable, Callable
 from types import TracebackType
+from typing import TypeVar
 
-from neo4j import AsyncDriver
-from neo4j.exceptions import AuthError
+from neo4j import AsyncDriver, AsyncManagedTransaction, unit_of_work
+from neo4j.exceptions import AuthError, ClientError
 
 from graphsvc.config import Settings
-from graphsvc.errors import UnavailableError
+from graphsvc.errors import ConflictError, UnavailableError
 from graphsvc.graph.db import apply_schema_async, create_async_driver
 
 log = logging.getLogger("graphsvc")
+T = TypeVar("T")
+
+# Neo4j reads committed data: a transaction that found a node and then waits for its lock while
+# another transaction deletes it gets EntityNotFound ("Unable to load NODE") when it touches the
+# node, or sees it with no properties. Either is a lost race, not a bad query: `Graph.write` runs
+# the unit of work again (it saw nothing stable yet), and the new attempt finds the node gone.
+ENTITY_GONE = "Neo.ClientError.Statement.EntityNotFound"
+WRITE_ATTEMPTS = 5
+
+
+class DeletedUnderUs(Exception):
+    """Raised by a unit of work that found a node deleted by a concurrent transaction (a row
+    without its `id`): `Graph.write` runs the work again."""
 
 
 class Graph:
@@ -68,6 +83,24 @@ class Graph:
             exc.code or "authentication failure",
             "" if not s or s.neo4j_password.get_secret_value() else " (it is empty)",
             wait,
+        )
+
+    async def write(self, work: Callable[[AsyncManagedTransaction], Awaitable[T]]) -> T:
+        """Run `work` in a write transaction with the time limit; the driver retries transient
+        errors (deadlocks), and this retries a node deleted under the transaction (see
+        ENTITY_GONE). Every product write goes through here."""
+        for _ in range(WRITE_ATTEMPTS):
+            try:
+                async with self.driver.session(database=self.database) as session:
+                    return await session.execute_write(unit_of_work(timeout=self.timeout)(work))
+            except DeletedUnderUs:
+                continue
+            except ClientError as exc:
+                if exc.code != ENTITY_GONE:
+                    raise
+        raise ConflictError(
+            f"the records of this write were deleted and written again {WRITE_ATTEMPTS} times "
+            "while it ran; retry"
         )
 
     async def ensure_schema(self) -> None:

@@ -18,7 +18,7 @@ from pydantic import TypeAdapter
 from graphsvc import cypher, rules
 from graphsvc.errors import ConflictError, InvalidError, NotFoundError
 from graphsvc.graph import connection_writes
-from graphsvc.graph.handle import Graph
+from graphsvc.graph.handle import DeletedUnderUs, Graph
 from graphsvc.graph.locks import (
     check_role_change,
     check_role_type_free,
@@ -70,8 +70,7 @@ class Repository:
 
     async def _write(self, work: Callable[[Tx], Awaitable[T]]) -> T:
         try:
-            async with self.driver.session(database=self.database) as session:
-                return await session.execute_write(unit_of_work(timeout=self.timeout)(work))
+            return await self.graph.write(work)
         except ClientError as exc:
             raise timed_out(exc) or exc from None
 
@@ -118,6 +117,8 @@ class Repository:
                 props=_record_props(body),
             )
             row = await result.single(strict=True)
+            if "id" not in row["record"]:
+                raise DeletedUnderUs  # matched, then deleted by a DELETE that committed first
             return dict(row["record"]), bool(row["created"])
 
         props, created = await self._write(work)
@@ -142,6 +143,8 @@ class Repository:
                 max_attributes=MAX_ATTRIBUTES,
             )
             row = await result.single()
+            if row and "id" not in row["record"]:
+                raise DeletedUnderUs  # matched, then deleted by a DELETE that committed first
             return (dict(row["record"]), row["attributes"]) if row else None
 
         found = await self._write(work)
