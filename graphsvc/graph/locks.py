@@ -115,6 +115,11 @@ async def lock_record(tx: Tx, record_id: str) -> str | None:
     return None if row is None else str(row["type"])
 
 
+async def lock_connections_of_type(tx: Tx, rel_type: str) -> None:
+    """A rename's locks after its role's: the key of every connection it will retype."""
+    await (await tx.run(cypher.load("role_lock_connections"), type=rel_type)).consume()
+
+
 async def lock_for_type_change(tx: Tx, record_id: str, new_type: str) -> None:
     """Lock every role a record's change to `new_type` could break, then the record; repeat
     until no new role appears (a create or narrowing may commit while we wait)."""

@@ -23,6 +23,7 @@ from graphsvc.graph.locks import (
     check_role_change,
     check_role_type_free,
     error,
+    lock_connections_of_type,
     lock_for_type_change,
     lock_record,
     lock_role,
@@ -236,6 +237,7 @@ class Repository:
                 if new_type != current["relationship_type"]:
                     await check_role_type_free(tx, new_type, role_id)
                     props["relationship_type"] = new_type
+                    await lock_connections_of_type(tx, current["relationship_type"])
                     await (
                         await tx.run(
                             cypher.load("relationships_retype"),

@@ -243,6 +243,48 @@ def test_role_rename_racing_creates_retypes_every_edge(client: TestClient, drive
     judge("3-role-rename", trial)
 
 
+def test_role_rename_racing_changes_of_its_connections_leaves_two_edges_each(
+    client: TestClient, driver: Driver
+) -> None:
+    """A rename copies each edge of the role to its new type; a PATCH, DELETE or batch update
+    of one of those connections replaces or deletes the same edges at the same time (found by a
+    chaos run: a PATCH then answered 500, its connection had a third edge)."""
+
+    def trial(n: int) -> list[str]:
+        wipe(driver)
+        records(client, "a", "b", "c", "d")
+        role(client, id="friend", name="Friend", reciprocal_role_id="friend")
+        role(client, id="colleague", name="Colleague", reciprocal_role_id="colleague")
+        for cid, a, b in (("x1", "a", "b"), ("x2", "c", "d"), ("x3", "a", "c")):
+            made = client.post(
+                "/connections",
+                json={"id": cid, "record1_id": a, "record2_id": b, "record2_role_id": "friend"},
+            )
+            assert made.status_code == 201, made.text
+        answers = together(
+            lambda: client.patch("/connection-roles/friend", json={"name": f"Pal {n}"}),
+            lambda: client.patch(
+                "/connections/x1", json={"record1_role_id": None, "record2_role_id": "colleague"}
+            ),
+            lambda: client.patch("/connections/x3", json={"state": "inactive"}),
+            lambda: client.delete("/connections/x2"),
+            lambda: client.post(
+                "/batch/connections",
+                json=[
+                    {
+                        "id": "x3",
+                        "record1_id": "a",
+                        "record2_id": "c",
+                        "record2_role_id": "colleague",
+                    }
+                ],
+            ),
+        )
+        return unclear(answers) + stale_types(driver) + whole(driver)
+
+    judge("3-role-rename-vs-changes", trial)
+
+
 # -- 4. loops of an acyclic role ------------------------------------------------------------------
 def loops(driver: Driver) -> list[str]:
     rows = query(
