@@ -5,7 +5,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from neo4j.exceptions import AuthError, ClientError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import (
+    AuthError,
+    ClientError,
+    ConnectionAcquisitionTimeoutError,
+    ServiceUnavailable,
+    SessionExpired,
+)
 
 from graphsvc.errors import GraphError, is_timeout
 from graphsvc.text import printable
@@ -62,6 +68,15 @@ def install_error_handlers(app: FastAPI) -> None:
                 headers={"Retry-After": "5"},
             )
         raise exc  # a query graphsvc wrote wrongly: a real 500, logged
+
+    @app.exception_handler(ConnectionAcquisitionTimeoutError)
+    async def neo4j_saturated(request: Request, exc: Exception) -> JSONResponse:
+        # every pooled connection is held by a transaction (writers queued behind locks)
+        return JSONResponse(
+            {"detail": "every connection to the graph database is busy; retry shortly"},
+            status_code=503,
+            headers={"Retry-After": "1"},
+        )
 
     @app.exception_handler(ServiceUnavailable)
     @app.exception_handler(SessionExpired)

@@ -48,7 +48,7 @@ from graphsvc.graph.batch_rows import (
     roles_used,
     validation_message,
 )
-from graphsvc.graph.handle import WRITE_ATTEMPTS, Graph
+from graphsvc.graph.handle import Graph
 from graphsvc.graph.locks import lock_roles, timed_out
 from graphsvc.graph.repository import Repository
 from graphsvc.graph.roles import RoleIndex
@@ -221,15 +221,10 @@ class BatchWriter:
                 rows = await _lock_roles(tx, rows)
             return _result(await _write(tx, name, rows), rows).model_dump()
 
-        for _ in range(WRITE_ATTEMPTS - 1):
-            try:
-                return await self.graph.write(work)
-            except ConstraintError:
-                # The statements check ids and active keys before they write, so this is a
-                # concurrent writer's commit since (a PUT of a record the upsert found missing):
-                # again, and the rows see it as an update, unchanged or a duplicate.
-                continue
-        return await self.graph.write(work)
+        # The statements check ids and active keys before they write, so a ConstraintError is
+        # a concurrent writer's commit since (a PUT of a record the upsert found missing): run
+        # again, the rows see it as an update, unchanged or a duplicate.
+        return await self.graph.write(work, again=(ConstraintError,))
 
     async def _run_split(self, name: str, prepared: Prepared) -> dict[str, Any]:
         if not prepared.rows:

@@ -85,22 +85,35 @@ class Graph:
             wait,
         )
 
-    async def write(self, work: Callable[[AsyncManagedTransaction], Awaitable[T]]) -> T:
-        """Run `work` in a write transaction with the time limit; the driver retries transient
-        errors (deadlocks), and this retries a node deleted under the transaction (see
-        ENTITY_GONE). Every product write goes through here."""
-        for _ in range(WRITE_ATTEMPTS):
+    async def write(
+        self,
+        work: Callable[[AsyncManagedTransaction], Awaitable[T]],
+        again: tuple[type[ClientError], ...] = (),
+    ) -> T:
+        """Run `work` in a write transaction with the time limit. The driver retries transient
+        errors (deadlocks); this runs it again after a node was deleted under it (ENTITY_GONE)
+        or an error of `again`, at most WRITE_ATTEMPTS times and while the first attempt is
+        less than two time limits old, so that every write answers within a bounded time.
+        Every product write goes through here."""
+        give_up = time.monotonic() + 2 * (self.timeout or 10.0)
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            last = attempt == WRITE_ATTEMPTS or time.monotonic() > give_up
             try:
                 async with self.driver.session(database=self.database) as session:
                     return await session.execute_write(unit_of_work(timeout=self.timeout)(work))
             except DeletedUnderUs:
-                continue
+                if last:
+                    break
+            except again:
+                if last:
+                    raise
             except ClientError as exc:
                 if exc.code != ENTITY_GONE:
                     raise
+                if last:
+                    break
         raise ConflictError(
-            f"the records of this write were deleted and written again {WRITE_ATTEMPTS} times "
-            "while it ran; retry"
+            "the records of this write were deleted and written again while it ran; retry"
         )
 
     async def ensure_schema(self) -> None:

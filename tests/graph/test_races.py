@@ -291,7 +291,8 @@ def loops(driver: Driver) -> list[str]:
         driver,
         """
         MATCH (r:ConnectionRole {acyclic: true})
-        MATCH p = (x:Record)-[:$(r.relationship_type)]->+(x)
+        MATCH (x:Record)-[:$(r.relationship_type)]->(y:Record)
+        MATCH SHORTEST 1 (y)-[:$(r.relationship_type)]->+(x)
         RETURN DISTINCT r.id + ' loop through ' + x.id AS what LIMIT 5
         """,
     )
