@@ -113,7 +113,10 @@ def test_network_runs_the_procedure(
                 assert records and engine["records"][0]["id"] == start
                 assert cut == plain["truncated"] and len(records) == len(plain["records"])
                 if not cut:
-                    assert (records, edges) == _network(plain.data(), in_engine=False)[1:], (start, row)
+                    assert (records, edges) == _network(plain.data(), in_engine=False)[1:], (
+                        start,
+                        row,
+                    )
                 compared += 1
                 truncated += cut
                 if roles is None and depth == 3:
@@ -170,3 +173,22 @@ def test_reach_falls_back_to_cypher_without_the_procedure(
         # Each found missing once, then the Cypher search straight away.
         assert caplog.text.count("procedure for traversal_reach is not in Neo4j") == 1
         assert caplog.text.count("procedure for traversal_network is not in Neo4j") == 1
+
+
+def test_network_timestamps_as_cypher_writes_them(driver: Driver) -> None:
+    """graphsvc.network writes a record's timestamps as text itself; the same text as Cypher's
+    toString() (the fallback's), whatever the offset, zone, precision or year."""
+    driver.execute_query(
+        "CREATE (:Record {id: 'ts-a', type: 'contact', name: 'a',"
+        "  created_at: datetime('2026-01-01T10:00:00Z'),"
+        "  updated_at: datetime('2026-01-01T10:00:00.1+02:00')})"
+        "-[:TS {connection_id: 'ts-c', side: 1, state: 'active'}]->"
+        "(:Record {id: 'ts-b', type: 'contact', name: 'b',"
+        "  created_at: datetime('2026-01-01T10:00:00.123456789[Europe/Paris]'),"
+        "  updated_at: datetime('+12026-06-01T00:00-05:30')})"
+    )
+    row = {"id": "ts-a", "roles": None, "max_depth": 1, "limit": 10, "state": None, "as_of": None}
+    (engine,) = driver.execute_query(cypher.load("traversal_network_procedure"), row).records
+    (plain,) = driver.execute_query(cypher.load("traversal_network"), row).records
+    assert len(engine["records"]) == 2
+    assert _network(engine.data(), in_engine=True) == _network(plain.data(), in_engine=False)
