@@ -1,8 +1,11 @@
 // Network: traversal_network.cypher's answer (role resolution, records nearest first and capped
-// at $limit with the start included, the matching edges among them, truncated, shape) with the
+// at $limit with the start included, the matching edges among them, truncated) with the
 // breadth-first search and the edge search run inside the engine by graphsvc's own procedure
 // (procedures/, graphsvc.network), which keeps the seen and kept records in hash sets where the
-// Cypher reduce scans lists. traversal_network.cypher answers when the procedure is not installed.
+// Cypher reduce scans lists. The procedure hands records and edges over in the answer's shape
+// (records as the Record model, each connection once in connection id order): projecting them here
+// was half of the server's time. traversal_network.cypher answers when the procedure is not
+// installed (in its own shape, which graphsvc/graph/traversals.py converts).
 // :params {id: "c0000000", roles: null, max_depth: 2, state: "active", as_of: null, limit: 300}
 CALL () {
   MATCH (role:ConnectionRole)
@@ -17,10 +20,8 @@ OPTIONAL MATCH (start:Record {id: $id})
 OPTIONAL CALL (start, roles_found, types) {
   WITH start, types WHERE start IS NOT NULL AND roles_found
   CALL graphsvc.network(start, types, $max_depth, $state, $as_of, $limit)
-    YIELD nodes, relationships, truncated
-  RETURN nodes, relationships, truncated
+    YIELD records, edges, truncated
+  RETURN records, edges, truncated
 }
 RETURN roles, found, start IS NOT NULL AS record_found, coalesce(truncated, false) AS truncated,
-       [n IN coalesce(nodes, []) | n {.*, created_at: toString(n.created_at), updated_at: toString(n.updated_at)}] AS records,
-       [r IN coalesce(relationships, []) | [r.connection_id, startNode(r).id, endNode(r).id, type(r), r.side,
-                                           r.record1_role_id, r.record2_role_id]] AS edges
+       coalesce(records, []) AS records, coalesce(edges, []) AS edges

@@ -40,6 +40,10 @@ _DEPTH_MARK = "/*max_depth*/10"
 # re-validated a record once per chain it is on: 1000 chains of depth 6 from a referral root
 # are ~6,100 records (~1,000 distinct) and ~5,100 hops, 40-500 ms on the shared box.
 _RECORDS = TypeAdapter(list[Record])
+# A network is validated whole, from dicts (records, hops) in pydantic-core: 300 records and ~320
+# hops in ~1 ms where a model_construct per hop took ~2 ms. Each hop's role refs are the shared
+# RoleRef instances, which validation keeps as they are.
+_NETWORK = TypeAdapter(NetworkResponse)
 
 
 def _records(rows: list[dict[str, Any]]) -> dict[str, Record]:
@@ -112,6 +116,20 @@ def _hop(from_id: str, to_id: str, edge: list[Any], roles: Roles) -> Hop:
     return hop
 
 
+def _network_shape(row: dict[str, Any]) -> tuple[list[dict[str, Any]], list[list[Any]]]:
+    """traversal_network.cypher's records and edges in graphsvc.network's shape: records as the
+    Record model, each connection once (its record1 -> record2 edge when both edges matched) as
+    [id, from id, to id, relationship type, from role, to role], in connection id order."""
+    edges: dict[str, list[Any]] = {}
+    for edge in row["edges"]:
+        if edge[0] not in edges or edge[4] == 1:
+            edges[edge[0]] = edge
+    return [record_shape(r) for r in row["records"]], [
+        [cid, from_id, to_id, rel_type, *((role1, role2) if side == 1 else (role2, role1))]
+        for cid, from_id, to_id, rel_type, side, role1, role2 in sorted(edges.values())
+    ]
+
+
 def _path(raw: dict[str, Any], records: dict[str, Record], roles: Roles) -> TraversalPath:
     ids: list[str] = raw["records"]
     hops = [_hop(ids[i], ids[i + 1], edge, roles) for i, edge in enumerate(raw["hops"])]
@@ -136,20 +154,20 @@ class Traversals:
         rows = await read(self.driver, self.database, text, params, self.timeout)
         return rows[0]
 
-    async def _run_in_engine(self, name: str, **params: Any) -> dict[str, Any]:
-        """`<name>_procedure.cypher`'s row: the search run by graphsvc's own procedure
-        (installed by `graphsvc neo4j start`, compose and the tests; not on Aura), else
-        `<name>.cypher`'s, the same answer from Cypher."""
+    async def _run_in_engine(self, name: str, **params: Any) -> tuple[bool, dict[str, Any]]:
+        """Whether graphsvc's own procedure answered, and the row: `<name>_procedure.cypher`'s,
+        the search run by the procedure (installed by `graphsvc neo4j start`, compose and the
+        tests; not on Aura), else `<name>.cypher`'s, the same answer from Cypher."""
         missing = _without_procedure.setdefault(self.driver, set())
         if name not in missing:
             try:
-                return await self._run(cypher.load(f"{name}_procedure"), **params)
+                return True, await self._run(cypher.load(f"{name}_procedure"), **params)
             except ClientError as exc:
                 if "ProcedureNotFound" not in (exc.code or ""):
                     raise
                 log.warning("graphsvc's procedure for %s is not in Neo4j; it runs in Cypher", name)
                 missing.add(name)
-        return await self._run(cypher.load(name), **params)
+        return False, await self._run(cypher.load(name), **params)
 
     async def chains(
         self,
@@ -217,7 +235,8 @@ class Traversals:
         self, record_id: str, role: str | None, max_depth: int, state: str, as_of: date | None
     ) -> dict[str, Any]:
         params = {"id": record_id, "role": role, "max_depth": max_depth, **_filters(state, as_of)}
-        return await self._run_in_engine("traversal_reach", **params)
+        _in_engine, row = await self._run_in_engine("traversal_reach", **params)
+        return row
 
     async def network(
         self,
@@ -232,7 +251,7 @@ class Traversals:
         """The records within depth hops (nearest first, at most limit) and their connections."""
         if not 1 <= depth <= MAX_DEPTH:
             raise InvalidError(f"depth must be 1..{MAX_DEPTH}", field="depth")
-        row = await self._run_in_engine(
+        in_engine, row = await self._run_in_engine(
             "traversal_network",
             id=record_id,
             roles=roles,
@@ -243,19 +262,24 @@ class Traversals:
         _check_found(roles, row["found"], "roles")
         if not row["record_found"]:
             raise NotFoundError(f"record '{record_id}' not found", field="id")
-        known = Roles(row["roles"])
-        edges: dict[str, list[Any]] = {}
-        for edge in row["edges"]:
-            # Each connection once: its record1 -> record2 edge when both edges matched.
-            if edge[0] not in edges or edge[4] == 1:
-                edges[edge[0]] = edge
-        return NetworkResponse.model_construct(
-            nodes=list(_records(row["records"]).values()),
-            edges=[
-                _hop(from_id, to_id, [cid, rel_type, side, role1, role2], known)
-                for cid, from_id, to_id, rel_type, side, role1, role2 in sorted(edges.values())
-            ],
-            truncated=row["truncated"],
+        records, edges = (row["records"], row["edges"]) if in_engine else _network_shape(row)
+        refs = Roles(row["roles"]).refs
+        return _NETWORK.validate_python(
+            {
+                "nodes": records,
+                "edges": [
+                    {
+                        "connection_id": cid,
+                        "from_id": from_id,
+                        "to_id": to_id,
+                        "relationship_type": rel_type,
+                        "from_role": refs.get(from_role),
+                        "to_role": refs.get(to_role),
+                    }
+                    for cid, from_id, to_id, rel_type, from_role, to_role in edges
+                ],
+                "truncated": row["truncated"],
+            }
         )
 
     async def shortest(

@@ -16,6 +16,7 @@ from neo4j import Driver, GraphDatabase
 from graphsvc import cypher, procedures
 from graphsvc.api.app import create_app
 from graphsvc.config import Settings
+from graphsvc.graph.traversals import _network_shape
 from graphsvc.neo4j_local import BOOT, LocalNeo4j
 from tests.graph import oracle
 from tests.graph.test_traversals import SEEDS, STATES, crm_for
@@ -66,15 +67,19 @@ def test_reach_runs_the_procedure(
     assert "runs in Cypher" not in caplog.text
 
 
-def _network(row: dict[str, Any]) -> tuple[bool, set[str], list[list[Any]]]:
-    return row["truncated"], {r["id"] for r in row["records"]}, sorted(row["edges"])
+def _network(row: dict[str, Any], in_engine: bool) -> tuple[bool, dict[str, Any], list[Any]]:
+    """Whether the cap cut the answer, its records by id and its edges, the Cypher query's in
+    the procedure's shape as the service converts it."""
+    records, edges = (row["records"], row["edges"]) if in_engine else _network_shape(row)
+    return row["truncated"], {r["id"]: r for r in records}, edges
 
 
 def test_network_runs_the_procedure(
     client: TestClient, driver: Driver, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The network query's plan calls graphsvc.network, which answers as the Cypher search
-    does: the same records nearest first when the cap cuts nothing, the same edges among them."""
+    does: the same records nearest first when the cap cuts nothing (timestamps as the same text),
+    each connection among them once, in the same direction."""
     params = {"id": "x", "roles": None, "max_depth": 2, "state": "active", "as_of": None}
     plan = driver.execute_query(
         "EXPLAIN " + cypher.load("traversal_network_procedure"), params | {"limit": 300}
@@ -104,18 +109,21 @@ def test_network_runs_the_procedure(
                     cypher.load("traversal_network_procedure"), row
                 ).records
                 (plain,) = driver.execute_query(cypher.load("traversal_network"), row).records
-                cut, records, edges = _network(engine.data())
+                cut, records, edges = _network(engine.data(), in_engine=True)
                 assert records and engine["records"][0]["id"] == start
                 assert cut == plain["truncated"] and len(records) == len(plain["records"])
                 if not cut:
-                    assert (records, edges) == _network(plain.data())[1:], (start, row)
+                    assert (records, edges) == _network(plain.data(), in_engine=False)[1:], (
+                        start,
+                        row,
+                    )
                 compared += 1
                 truncated += cut
                 if roles is None and depth == 3:
                     body = crm.get(
                         f"/records/{start}/network", depth=3, limit=limit, state=state, as_of=as_of
                     )
-                    assert {n["id"] for n in body["nodes"]} == records
+                    assert {n["id"] for n in body["nodes"]} == set(records)
     assert "runs in Cypher" not in caplog.text
     assert truncated and compared - truncated, "both cut and whole answers were compared"
 
@@ -165,3 +173,22 @@ def test_reach_falls_back_to_cypher_without_the_procedure(
         # Each found missing once, then the Cypher search straight away.
         assert caplog.text.count("procedure for traversal_reach is not in Neo4j") == 1
         assert caplog.text.count("procedure for traversal_network is not in Neo4j") == 1
+
+
+def test_network_timestamps_as_cypher_writes_them(driver: Driver) -> None:
+    """graphsvc.network writes a record's timestamps as text itself; the same text as Cypher's
+    toString() (the fallback's), whatever the offset, zone, precision or year."""
+    driver.execute_query(
+        "CREATE (:Record {id: 'ts-a', type: 'contact', name: 'a',"
+        "  created_at: datetime('2026-01-01T10:00:00Z'),"
+        "  updated_at: datetime('2026-01-01T10:00:00.1+02:00')})"
+        "-[:TS {connection_id: 'ts-c', side: 1, state: 'active'}]->"
+        "(:Record {id: 'ts-b', type: 'contact', name: 'b',"
+        "  created_at: datetime('2026-01-01T10:00:00.123456789[Europe/Paris]'),"
+        "  updated_at: datetime('+12026-06-01T00:00-05:30')})"
+    )
+    row = {"id": "ts-a", "roles": None, "max_depth": 1, "limit": 10, "state": None, "as_of": None}
+    (engine,) = driver.execute_query(cypher.load("traversal_network_procedure"), row).records
+    (plain,) = driver.execute_query(cypher.load("traversal_network"), row).records
+    assert len(engine["records"]) == 2
+    assert _network(engine.data(), in_engine=True) == _network(plain.data(), in_engine=False)
