@@ -270,6 +270,16 @@ def writes_sections() -> list[str]:
             f"End to end (the `graphsvc load` process, start included): {r['ratio']}; Neo4j CPU "
             f"per row, baseline / batch path: {r['ratio_server_cpu']}.",
             "",
+            "Every committed run with paired medians, newest first (batch path / baseline, "
+            "records and connections; the machine): "
+            + "; ".join(
+                f"`{p.name}` {d['ratio_batch_path']['records']} / "
+                f"{d['ratio_batch_path']['connections']} ({d['machine']['cpu']})"
+                for p in sorted(RESULTS_DIR.glob("load-100k-*.json"), reverse=True)
+                if "ratio_batch_path_pairs" in (d := json.loads(p.read_text()))
+            )
+            + ".",
+            "",
         ]
     if roles:
         r = json.loads(roles.read_text())
