@@ -22,6 +22,12 @@ def _field(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+def _unavailable(detail: str, retry_after: int = 5) -> JSONResponse:
+    return JSONResponse(
+        {"detail": detail}, status_code=503, headers={"Retry-After": str(retry_after)}
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(GraphError)
     async def graph_error(request: Request, exc: GraphError) -> JSONResponse:
@@ -34,11 +40,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AuthError)
     async def neo4j_auth_error(request: Request, exc: AuthError) -> JSONResponse:
         request.app.state.db.auth_failed(exc)  # logs the cause (never the password)
-        return JSONResponse(
-            {"detail": "the graph database refused graphsvc's credentials; retry later"},
-            status_code=503,
-            headers={"Retry-After": "5"},
-        )
+        return _unavailable("the graph database refused graphsvc's credentials; retry later")
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -59,33 +61,21 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ClientError)
     async def neo4j_client_error(request: Request, exc: ClientError) -> JSONResponse:
         if is_timeout(exc.code):
-            return JSONResponse(
-                {
-                    "detail": "the query ran past its time limit and was stopped; narrow it "
-                    "(smaller depth or limit) or retry later"
-                },
-                status_code=503,
-                headers={"Retry-After": "5"},
+            return _unavailable(
+                "the query ran past its time limit and was stopped; narrow it "
+                "(smaller depth or limit) or retry later"
             )
         raise exc  # a query graphsvc wrote wrongly: a real 500, logged
 
     @app.exception_handler(ConnectionAcquisitionTimeoutError)
     async def neo4j_saturated(request: Request, exc: Exception) -> JSONResponse:
         # every pooled connection is held by a transaction (writers queued behind locks)
-        return JSONResponse(
-            {"detail": "every connection to the graph database is busy; retry shortly"},
-            status_code=503,
-            headers={"Retry-After": "1"},
-        )
+        return _unavailable("every connection to the graph database is busy; retry shortly", 1)
 
     @app.exception_handler(ServiceUnavailable)
     @app.exception_handler(SessionExpired)
     async def neo4j_unavailable(request: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse(
-            {"detail": "the graph database is unavailable; retry shortly"},
-            status_code=503,
-            headers={"Retry-After": "5"},
-        )
+        return _unavailable("the graph database is unavailable; retry shortly")
 
 
 _VALIDATION_ERROR = {
