@@ -94,7 +94,8 @@ class Graph:
         errors (deadlocks); this runs it again after a node was deleted under it (ENTITY_GONE)
         or an error of `again`, at most WRITE_ATTEMPTS times and while the first attempt is
         less than two time limits old, so that every write answers within a bounded time.
-        Every product write goes through here."""
+        Every write of the API, the batch path and the loader goes through here (`check
+        --repair` and the sync's own state run their few writes on the driver directly)."""
         give_up = time.monotonic() + 2 * (self.timeout or 10.0)
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             last = attempt == WRITE_ATTEMPTS or time.monotonic() > give_up
