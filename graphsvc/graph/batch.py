@@ -48,7 +48,7 @@ from graphsvc.graph.batch_rows import (
     roles_used,
     validation_message,
 )
-from graphsvc.graph.handle import Graph
+from graphsvc.graph.handle import Graph, live_ids
 from graphsvc.graph.locks import lock_roles, timed_out
 from graphsvc.graph.repository import Repository
 from graphsvc.graph.roles import RoleIndex
@@ -219,7 +219,11 @@ class BatchWriter:
             rows = replace(prepared, failed=[])
             if rows.roles is not None:
                 rows = await _lock_roles(tx, rows)
-            return _result(await _write(tx, name, rows), rows).model_dump()
+            written = await _write(tx, name, rows)
+            for f in written["failed"]:
+                if isinstance(f["error"], dict) and "chain" in f["error"]:
+                    live_ids(f["error"]["chain"])
+            return _result(written, rows).model_dump()
 
         # The statements check ids and active keys before they write, so a ConstraintError is
         # a concurrent writer's commit since (a PUT of a record the upsert found missing): run

@@ -38,6 +38,14 @@ class DeletedUnderUs(Exception):
     without its `id`): `Graph.write` runs the work again."""
 
 
+def live_ids(ids: list[str | None]) -> list[str]:
+    """The record ids along a path a statement read (a loop's chain); a null id is a record a
+    concurrent transaction deleted while the statement read it."""
+    if any(i is None for i in ids):
+        raise DeletedUnderUs
+    return [i for i in ids if i is not None]
+
+
 class Graph:
     def __init__(
         self,

@@ -20,6 +20,7 @@ from graphsvc.errors import (
     UnavailableError,
     is_timeout,
 )
+from graphsvc.graph.handle import live_ids
 from graphsvc.identifiers import relationship_type
 from graphsvc.rules import Code, Role, Violation
 
@@ -192,7 +193,10 @@ async def check_role_change(tx: Tx, current: dict[str, Any], props: dict[str, An
         if loop:
             raise error(
                 rules.violation(
-                    Code.ACYCLIC_IN_USE, "acyclic", role=current["name"], chain=tuple(loop["chain"])
+                    Code.ACYCLIC_IN_USE,
+                    "acyclic",
+                    role=current["name"],
+                    chain=tuple(live_ids(loop["chain"])),
                 )
             )
 
@@ -238,5 +242,5 @@ async def find_loop(
             )
         ).single()
         if row:
-            return rules.loop(role, row["chain"])
+            return rules.loop(role, live_ids(row["chain"]))
     return None
