@@ -13,20 +13,28 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from graphsvc.export import CONNECTION_COLUMNS
 from graphsvc.offline_import.connections import ValidConnection
 from graphsvc.offline_import.summary import OfflineImportError
 from graphsvc.offline_import.validate import ValidRecord
 
 BUFFER = 1 << 20
-_TYPED = {"effective_start": "effective_start:date", "effective_end": "effective_end:date"}
+# `state` first: neo4j-admin lays an edge's properties out in column order, and every traversal
+# reads the `state` of each edge it follows, stopping at the first property record that holds it
+# (where the API's writes leave it too). After the other columns it sat in the third record.
 EDGE_COLUMNS = [
     ":START_ID(Record)",
     ":END_ID(Record)",
     ":TYPE",
+    "state",
     "connection_id",
     "side:long",
-    *(_TYPED.get(c, c) for c in CONNECTION_COLUMNS[1:]),
+    "record1_id",
+    "record2_id",
+    "record1_role_id",
+    "record2_role_id",
+    "description",
+    "effective_start:date",
+    "effective_end:date",
     "created_at:datetime",
     "updated_at:datetime",
 ]
@@ -138,11 +146,14 @@ def connections(rows: Iterable[ValidConnection], edges: Path, keys: Path, now: s
             if text and not multiline:
                 multiline = _breaks(text)
             values = (
-                f'"{a}","{b}",{_role(role1)},{_role(role2)},"{state}",{_text(text)},'
+                f'"{a}","{b}",{_role(role1)},{_role(role2)},{_text(text)},'
                 f"{start.isoformat() if start else ''},{end.isoformat() if end else ''},"
                 f"{now},{now}\n"
             )
-            e.write(f'"{a}","{b}",{type2},"{cid}",1,{values}"{b}","{a}",{type1},"{cid}",2,{values}')
+            e.write(
+                f'"{a}","{b}",{type2},"{state}","{cid}",1,{values}'
+                f'"{b}","{a}",{type1},"{state}","{cid}",2,{values}'
+            )
             k.write(f'"{cid}",ConnectionKey,"{a}","{b}",{_role(key)}\n')
     return multiline
 
