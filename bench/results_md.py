@@ -225,7 +225,37 @@ def render(compare: Path, imp_path: Path | None, profile_path: Path | None = Non
             f"{imp.get('load_before')}, after {imp.get('load_after')}.",
             "",
         ]
-    return "\n".join(lines + writes_sections())
+    return "\n".join(lines + partial_sections(compare) + writes_sections())
+
+
+def full_run(report: Path) -> bool:
+    return "--only" not in json.loads(report.read_text()).get("command", "")
+
+
+def partial_sections(compare: Path) -> list[str]:
+    """Runs of some operations only (`--only`) taken after the full run: newer code, same bench."""
+    root = OUT.parent.parent
+    later = [
+        p
+        for p in sorted(RESULTS_DIR.glob("compare-1m-*.json"))
+        if p.name > compare.name and not full_run(p)
+    ]
+    lines: list[str] = []
+    for path in later:
+        r = json.loads(path.read_text())
+        lines += [
+            f"## Since the full run: `{path.relative_to(root)}`",
+            "",
+            f"`{r['command']}`, commit `{r.get('commit', '?')[:10]}`"
+            f"{' (with uncommitted changes)' if r.get('dirty') else ''}, started "
+            f"{r.get('started_utc')} UTC; load average before {r.get('load_before')}, after "
+            f"{r.get('load_after')}; other processes before {r.get('other_processes_before')}. "
+            "The verdict above is the full run's; these rows supersede its rows of the same name.",
+            "",
+            table(r),
+            "",
+        ]
+    return lines
 
 
 def writes_sections() -> list[str]:
@@ -316,11 +346,14 @@ def writes_sections() -> list[str]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--compare", type=Path, help="default: the newest compare-1m-*.json")
+    parser.add_argument(
+        "--compare", type=Path, help="default: the newest full compare-1m-*.json (no --only)"
+    )
     parser.add_argument("--import-report", type=Path, help="default: the newest import-1m-*.json")
     parser.add_argument("--profile", type=Path, help="default: the newest profile-1m-*.json")
     args = parser.parse_args(argv)
-    compare = args.compare or newest("compare-1m-*.json")
+    full = [p for p in sorted(RESULTS_DIR.glob("compare-1m-*.json")) if full_run(p)]
+    compare = args.compare or (full[-1] if full else None)
     if compare is None:
         raise SystemExit("no bench/results/compare-1m-*.json: run python -m bench.compare first")
     imp = args.import_report or newest("import-1m-*.json")
