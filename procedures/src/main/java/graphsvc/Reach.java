@@ -9,7 +9,6 @@ import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.neo4j.graphdb.Direction;
 import org.neo4j.graphdb.Node;
-import org.neo4j.graphdb.Relationship;
 import org.neo4j.graphdb.Transaction;
 import org.neo4j.internal.kernel.api.CursorFactory;
 import org.neo4j.internal.kernel.api.NodeCursor;
@@ -119,14 +118,26 @@ public class Reach {
 
     /** Outgoing edges of the given types (null or empty: every type); null when none of them exists. */
     private static RelationshipSelection selection(TokenRead tokens, List<String> types) {
-        if (types == null || types.isEmpty()) {
-            return RelationshipSelection.selection(Direction.OUTGOING);
-        }
-        int[] ids = types.stream().mapToInt(tokens::relationshipType).filter(t -> t != TokenConstants.NO_TOKEN).toArray();
-        return ids.length == 0 ? null : RelationshipSelection.selection(ids, Direction.OUTGOING);
+        return selection(types == null || types.isEmpty() ? null : typeIds(tokens, types), Direction.OUTGOING);
     }
 
-    /** {@link #matches}'s filter on the kernel's cursors. */
+    /** The tokens of the given types, those that exist; null for every type (types null). */
+    static int[] typeIds(TokenRead tokens, List<String> types) {
+        if (types == null) {
+            return null;
+        }
+        return types.stream().mapToInt(tokens::relationshipType).filter(t -> t != TokenConstants.NO_TOKEN).toArray();
+    }
+
+    /** Edges of the given type tokens (null: every type) in one direction; null when there is no such type. */
+    static RelationshipSelection selection(int[] typeIds, Direction direction) {
+        if (typeIds == null) {
+            return RelationshipSelection.selection(direction);
+        }
+        return typeIds.length == 0 ? null : RelationshipSelection.selection(typeIds, direction);
+    }
+
+    /** traversal_reach.cypher's edge filter (a null bound is open), on the kernel's cursors. */
     static final class EdgeFilter {
         private final int stateKey;
         private final int startKey;
@@ -176,21 +187,5 @@ public class Reach {
             }
             return state == null || stateSeen;
         }
-    }
-
-    /** traversal_reach.cypher's edge filter: a null bound is open. */
-    static boolean matches(Relationship rel, String state, LocalDate asOf) {
-        if (state != null && !state.equals(rel.getProperty("state", null))) {
-            return false;
-        }
-        if (asOf == null) {
-            return true;
-        }
-        Object start = rel.getProperty("effective_start", null);
-        if (start != null && !(start instanceof LocalDate s && !s.isAfter(asOf))) {
-            return false;
-        }
-        Object end = rel.getProperty("effective_end", null);
-        return end == null || (end instanceof LocalDate e && !e.isBefore(asOf));
     }
 }
