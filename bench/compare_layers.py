@@ -139,7 +139,10 @@ class Neo:
             return (per_depth, [r["id"] for r in rows[0]["upline"]])
         if op.kind == "network":
             params = {"id": case["id"], "roles": None, "max_depth": op.depth, "limit": 300}
-            row = (await self._query(cypher.load("traversal_network"), {**params, **state}))[0]
+            # The procedure's query, as the service sends it (traversal_network.cypher is only
+            # its fallback where graphsvc.network is not installed); edges lead with their id.
+            query = cypher.load("traversal_network_procedure")
+            row = (await self._query(query, {**params, **state}))[0]
             return network_result([r["id"] for r in row["records"]], [e[0] for e in row["edges"]])
         roles = [op.role] if op.role else None
         params = {"from": case["from"], "to": case["to"], "roles": roles, "limit": 1, **state}
