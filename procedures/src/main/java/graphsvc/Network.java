@@ -110,8 +110,10 @@ public class Network {
             List<Map<String, Object>> records = new ArrayList<>(kept.length);
             for (long node : kept) {
                 Map<String, Object> record = search.record(node);
-                ids.put(node, (String) record.get("id"));
-                records.add(record);
+                if (record != null) {
+                    ids.put(node, (String) record.get("id"));
+                    records.add(record);
+                }
             }
             return Stream.of(new Answer(records, connections(search.edgesAmong(kept), ids, search.tokens), truncated));
         }
@@ -119,11 +121,16 @@ public class Network {
 
     /**
      * Each connection once (a connection has an edge each way, and both match when both ends are
-     * kept): its record1 -> record2 edge (side 1) when that one is among the edges.
+     * kept): its record1 -> record2 edge (side 1) when that one is among the edges. An edge whose
+     * connection id could not be read, or that ends at a record that could not be, was deleted
+     * while the search ran (reads see each write as it commits), and is left out.
      */
     private static List<List<Object>> connections(List<Edge> edges, Map<Long, String> ids, TokenRead tokens) {
         Map<String, Edge> byConnection = new TreeMap<>();
         for (Edge edge : edges) {
+            if (edge.connectionId() == null || !ids.containsKey(edge.source()) || !ids.containsKey(edge.target())) {
+                continue;
+            }
             if (edge.forward() || !byConnection.containsKey(edge.connectionId())) {
                 byConnection.put(edge.connectionId(), edge);
             }
@@ -335,7 +342,8 @@ public class Network {
          * A record in the Record model's shape; its timestamps as Cypher's toString() writes them:
          * for a datetime Neo4j's prettyPrint is ISO_DATE_TIME (equal on 2M random instants, offsets
          * and named zones; called directly it takes 0.4 of the time of going through a Value, and a
-         * network has 600 timestamps).
+         * network has 600 timestamps). Null when the record is gone: deleted after the search
+         * reached it (or, written by hand, it has no id and no route could name it).
          */
         Map<String, Object> record(long id) {
             Map<String, Object> record = new LinkedHashMap<>();
@@ -358,7 +366,7 @@ public class Network {
                     }
                 }
             }
-            return record;
+            return record.get("id") instanceof String ? record : null;
         }
 
         private int degree(long id, Direction direction) {
