@@ -49,6 +49,15 @@ async def read(
     raise AssertionError("unreachable")
 
 
+def gone(props: dict[str, Any]) -> bool:
+    """Whether a record the query matched was deleted before it read the record's properties.
+
+    A read sees each write as it commits: a DELETE committing between a query's MATCH and its
+    `n {.*}` leaves an empty map. Such a record is left out of an answer, as if the read had
+    come after the delete (a 404 when it was the record asked for), never a 500."""
+    return "id" not in props
+
+
 def record_shape(props: dict[str, Any]) -> dict[str, Any]:
     """A record's properties (timestamps as text) in the Record model's shape, to be validated
     once with the whole answer rather than as a model per record."""
@@ -81,7 +90,10 @@ def related_page(
         return {"id": role_id, "name": names[role_id]}
 
     items = []
-    for cid, side, role1, role2, state, description, start, end, record in row["items"][:limit]:
+    page = row["items"][:limit]
+    for cid, side, role1, role2, state, description, start, end, record in page:
+        if cid is None or gone(record):
+            continue  # the connection or the record was deleted while the query ran
         related_role, own_role = (role2, role1) if side == 1 else (role1, role2)
         items.append(
             {
@@ -96,5 +108,6 @@ def related_page(
             }
         )
     more = len(row["items"]) > limit
-    next_cursor = encode_cursor(items[-1]["connection_id"]) if more else None
+    last = next((item[0] for item in reversed(page) if item[0] is not None), None)
+    next_cursor = encode_cursor(last) if more and last else None
     return _RELATED_PAGE.validate_python({"items": items, "next_cursor": next_cursor})

@@ -31,7 +31,7 @@ from graphsvc.graph.locks import (
     set_reciprocal,
     timed_out,
 )
-from graphsvc.graph.reads import read, record_shape, related_page
+from graphsvc.graph.reads import gone, read, record_shape, related_page
 from graphsvc.graph.rows import (
     decode_cursor,
     encode_cursor,
@@ -127,7 +127,7 @@ class Repository:
 
     async def get_record(self, record_id: str) -> Record:
         rows = await self._read_one("record_get", id=record_id)
-        if not rows:
+        if not rows or gone(rows[0]["record"]):
             raise NotFoundError(f"record '{record_id}' not found", field="id")
         return _RECORD.validate_python(record_shape(rows[0]["record"]))
 
@@ -182,8 +182,10 @@ class Repository:
         rows = await self._read_one(
             "records_list", type=record_type, q=q, after=after, limit=limit + 1
         )
-        items = [record_shape(row["record"]) for row in rows[:limit]]
-        next_cursor = encode_cursor(items[-1]["id"]) if len(rows) > limit else None
+        items = [record_shape(row["record"]) for row in rows[:limit] if not gone(row["record"])]
+        # Every record of the page deleted while the query ran: the same page again.
+        last = encode_cursor(items[-1]["id"]) if items else cursor
+        next_cursor = last if len(rows) > limit else None
         return _RECORD_PAGE.validate_python({"items": items, "next_cursor": next_cursor})
 
     # -- connection roles -------------------------------------------------------------------

@@ -19,7 +19,7 @@ from pydantic import TypeAdapter
 
 from graphsvc import cypher
 from graphsvc.errors import InvalidError, NotFoundError
-from graphsvc.graph.reads import read, record_shape
+from graphsvc.graph.reads import gone, read, record_shape
 from graphsvc.models import (
     ChainsResponse,
     Hop,
@@ -47,7 +47,15 @@ _NETWORK = TypeAdapter(NetworkResponse)
 
 
 def _records(rows: list[dict[str, Any]]) -> dict[str, Record]:
-    return {r.id: r for r in _RECORDS.validate_python([record_shape(row) for row in rows])}
+    """The records of an answer by id, but for those deleted while the query ran."""
+    shapes = [record_shape(row) for row in rows if not gone(row)]
+    return {r.id: r for r in _RECORDS.validate_python(shapes)}
+
+
+def _whole(raw: dict[str, Any], records: dict[str, Record]) -> bool:
+    """Whether no record or connection of a raw path was deleted while the query ran (that path
+    is gone: a record's delete takes its connections with it)."""
+    return all(i in records for i in raw["records"]) and all(h[0] is not None for h in raw["hops"])
 
 
 @cache
@@ -120,11 +128,15 @@ def _network_shape(row: dict[str, Any]) -> tuple[list[dict[str, Any]], list[list
     """traversal_network.cypher's records and edges in graphsvc.network's shape: records as the
     Record model, each connection once (its record1 -> record2 edge when both edges matched) as
     [id, from id, to id, relationship type, from role, to role], in connection id order."""
+    records = [record_shape(r) for r in row["records"] if not gone(r)]
+    kept = {r["id"] for r in records}
     edges: dict[str, list[Any]] = {}
     for edge in row["edges"]:
+        if edge[0] is None or edge[1] not in kept or edge[2] not in kept:
+            continue  # deleted while the query ran
         if edge[0] not in edges or edge[4] == 1:
             edges[edge[0]] = edge
-    return [record_shape(r) for r in row["records"]], [
+    return records, [
         [cid, from_id, to_id, rel_type, *((role1, role2) if side == 1 else (role2, role1))]
         for cid, from_id, to_id, rel_type, side, role1, role2 in sorted(edges.values())
     ]
@@ -196,11 +208,12 @@ class Traversals:
         )
         if not row["role_found"]:
             raise NotFoundError(f"connection role '{role}' not found", field="role")
-        if row["start"] is None:
+        if row["start"] is None or gone(row["start"]):
             raise NotFoundError(f"record '{record_id}' not found", field="id")
         roles = Roles(row["roles"])
         records = _records([row["start"], *(row["records"] or [])])
-        chains = [_path(raw, records, roles) for raw in (row["chains"] or [])]
+        raws = [raw for raw in (row["chains"] or []) if _whole(raw, records)]
+        chains = [_path(raw, records, roles) for raw in raws]
         chains.sort(key=lambda p: (p.depth, p.connections))
         return ChainsResponse.model_construct(chains=chains[:limit], truncated=len(chains) > limit)
 
@@ -310,14 +323,13 @@ class Traversals:
         ):
             if not found:
                 raise NotFoundError(f"record '{record_id}' not found", field=field)
-        if not row["paths"]:
+        records = _records(row["records"])
+        raws = [raw for raw in row["paths"] if _whole(raw, records)]
+        if not raws:
             raise NotFoundError(
                 f"no path from '{from_id}' to '{to_id}' within {max_depth} hops",
                 field="to",
             )
         known = Roles(row["roles"])
-        records = _records(row["records"])
-        paths = sorted(
-            (_path(raw, records, known) for raw in row["paths"]), key=lambda p: p.connections
-        )
+        paths = sorted((_path(raw, records, known) for raw in raws), key=lambda p: p.connections)
         return PathsResponse.model_construct(paths=paths[:limit], truncated=len(paths) > limit)
