@@ -5,6 +5,9 @@ into an empty database and exporting again gives the same bytes. Rows stream fro
 driver fetches them in batches) straight to the file: memory stays flat whatever the size. The
 file is written under a temporary name and renamed when complete.
 
+What a write deletes while the export runs is left out (a row read after the delete committed
+holds nulls, `graphsvc.graph.reads.gone`): the file never holds a row that cannot be loaded.
+
 CSV cells are text: a record attribute that is a number or a boolean comes back as text when the
 CSV is loaded, and a list as its JSON text; JSON Lines keeps every type.
 """
@@ -19,6 +22,7 @@ from typing import IO, Any, Literal
 from neo4j import READ_ACCESS, AsyncDriver
 
 from graphsvc import cypher, readers
+from graphsvc.graph.reads import gone
 
 Kind = Literal["roles", "records", "connections"]
 Format = Literal["csv", "jsonl"]
@@ -99,6 +103,8 @@ async def _rows(
     if kind == "roles":
         writer = _Writer(file, fmt, ROLE_COLUMNS)
         async for role in _stream(driver, database, "export_roles"):
+            if role["id"] is None:
+                continue
             cells = [role[c] for c in ROLE_COLUMNS]
             cells[4] = ";".join(role["record_types"])
             writer.row({c: role[c] for c in ROLE_COLUMNS}, cells)
@@ -106,6 +112,8 @@ async def _rows(
     elif kind == "connections":
         writer = _Writer(file, fmt, CONNECTION_COLUMNS)
         async for conn in _stream(driver, database, "export_connections"):
+            if conn["id"] is None or conn["state"] is None:
+                continue
             writer.row(conn, [conn[c] for c in CONNECTION_COLUMNS])
             yield None
     else:
@@ -115,6 +123,8 @@ async def _rows(
         writer = _Writer(file, fmt, [*RECORD_BASE, *keys])
         async for row in _stream(driver, database, "export_records"):
             props = row["record"]
+            if gone(props):
+                continue
             attributes = {
                 k: props[k] for k in sorted(props) if k not in RECORD_BASE and props[k] is not None
             }
