@@ -17,7 +17,10 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationError,
     ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
     field_validator,
     model_validator,
 )
@@ -141,13 +144,33 @@ class RecordPatch(Strict):
     )
 
 
+def _stored_timestamp(value: object, handler: ValidatorFunctionWrapHandler) -> datetime | None:
+    """A record's timestamp as Neo4j's toString() writes it. Every write path stores a UTC
+    datetime(); one written by hand in the Browser may be in a named zone (the offset before
+    `[Europe/Paris]` already says the instant), past year 9999 (Python's datetime ends there),
+    missing or not a datetime at all: null, rather than a record no read can answer."""
+    if isinstance(value, str):
+        value = value.split("[", 1)[0]
+    try:
+        return handler(value)  # type: ignore[no-any-return]
+    except ValidationError:
+        return None
+
+
+StoredTimestamp = Annotated[
+    datetime | None,
+    WrapValidator(_stored_timestamp),
+    Field(description="null only for a value written outside graphsvc that is not a timestamp"),
+]
+
+
 class Record(BaseModel):
     id: str
     type: str
     name: str
     attributes: dict[str, AttributeValue]
-    created_at: datetime
-    updated_at: datetime
+    created_at: StoredTimestamp
+    updated_at: StoredTimestamp
 
 
 class RecordPage(BaseModel):
