@@ -16,6 +16,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    JsonValue,
     StringConstraints,
     ValidationError,
     ValidationInfo,
@@ -164,11 +165,30 @@ StoredTimestamp = Annotated[
 ]
 
 
+def _stored_value(value: object) -> object:
+    """An attribute as Neo4j holds it, as JSON. The API writes only its own scalars and lists of
+    them; the Browser can store what the API has no type for: dates, times and durations (as ISO
+    text), points (as a map), byte arrays, strings past the API's limit. Read back, they are shown
+    as they are rather than failing every read of the record with 500."""
+    if callable(iso_format := getattr(value, "iso_format", None)):
+        return iso_format()
+    if isinstance(value, tuple) and hasattr(value, "srid"):  # the driver's points are tuples
+        return {"srid": value.srid, "coordinates": list(value)}
+    if isinstance(value, bytes | bytearray):
+        return list(value)
+    if isinstance(value, list | tuple):
+        return [_stored_value(v) for v in value]
+    return value
+
+
+StoredValue = Annotated[JsonValue, BeforeValidator(_stored_value)]
+
+
 class Record(BaseModel):
     id: str
     type: str
     name: str
-    attributes: dict[str, AttributeValue]
+    attributes: dict[str, StoredValue]
     created_at: StoredTimestamp
     updated_at: StoredTimestamp
 

@@ -118,24 +118,31 @@ def test_paging_with_cursor_type_filter_and_name_prefix(client: TestClient) -> N
     assert names == ["Annex Ltd"]
 
 
-def test_records_written_by_hand_with_odd_timestamps_read_back(
-    client: TestClient, driver: Driver
-) -> None:
+def test_records_written_by_hand_read_back(client: TestClient, driver: Driver) -> None:
     """A record an analyst writes in the Browser may carry any datetime, or none: in a named zone
-    (the offset stays), past year 9999 (no ISO date-time says it: null), or no timestamps at all.
-    Every read of it answers 200; once a named zone made GET /records fail with 500."""
+    (the offset stays), past year 9999 (no ISO date-time says it: null), or no timestamps at all;
+    and attributes the API has no type for (a date, a point, a duration, a long string). Every
+    read of it answers 200; once a named zone made GET /records fail with 500, and so did a date."""
     query(
         driver,
         "CREATE (:Record {id: 'hand-a', type: 'contact', name: 'a',"
         "  created_at: datetime('2026-01-01T10:00:00.5[Europe/Paris]'),"
-        "  updated_at: datetime('+12026-06-01T00:00-05:30')})"
+        "  updated_at: datetime('+12026-06-01T00:00-05:30'), born: date('1990-01-02'),"
+        "  home: point({x: 1, y: 2}), wait: duration('P1D'), bio: $bio})"
         "-[:FRIEND {connection_id: 'hand-c', side: 1, state: 'active'}]->"
         "(:Record {id: 'hand-b', type: 'contact', name: 'b'})",
+        bio="x" * 20_000,
     )
     one = client.get("/records/hand-a")
     assert one.status_code == 200, one.text
     assert one.json()["created_at"] == "2026-01-01T10:00:00.500000+01:00"
     assert one.json()["updated_at"] is None
+    assert one.json()["attributes"] == {
+        "born": "1990-01-02",
+        "home": {"srid": 7203, "coordinates": [1.0, 2.0]},
+        "wait": "P1D",
+        "bio": "x" * 20_000,
+    }
     assert client.get("/records/hand-b").json()["created_at"] is None
     listed = client.get("/records", params={"limit": 50})
     assert listed.status_code == 200, listed.text
