@@ -153,7 +153,9 @@ async def lock_for_type_change(tx: Tx, record_id: str, new_type: str) -> None:
 async def check_role_type_free(tx: Tx, rel_type: str, role_id: str) -> None:
     rows = await (await tx.run(cypher.load("roles_list"))).data()
     for row in rows:
-        if row["role"]["relationship_type"] == rel_type and row["role"]["id"] != role_id:
+        # .get: a role deleted by a transaction that committed after this one matched it reads
+        # as an empty map (the type's uniqueness constraint still guards the write).
+        if row["role"].get("relationship_type") == rel_type and row["role"].get("id") != role_id:
             raise error(
                 rules.violation(
                     Code.ROLE_TYPE_TAKEN,
