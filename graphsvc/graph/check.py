@@ -25,6 +25,7 @@ from neo4j.exceptions import ConstraintError
 
 from graphsvc import cypher, rules
 from graphsvc.graph.convert import native
+from graphsvc.graph.reads import gone
 from graphsvc.identifiers import NO_ROLE_TYPE
 
 PAGE = 20_000
@@ -201,7 +202,7 @@ async def _rebuild(tx: AsyncManagedTransaction, /, connection_id: str, problem: 
             types.append(NO_ROLE_TYPE)
             continue
         role = await (await tx.run(cypher.load("role_get"), id=edge[role_key])).single()
-        if role is None:
+        if role is None or gone(role["role"]):
             return f"unknown role {edge[role_key]}: left as it is"
         types.append(role["role"]["relationship_type"])
     await (await tx.run(cypher.load("repair_connection_clear"), **params)).consume()

@@ -9,6 +9,7 @@ auto-commit query cannot be retried blindly in general, but a read can: `read` r
 when the connection was lost before any row arrived, and the API maps a second failure to 503.
 """
 
+from collections.abc import Mapping
 from typing import Any, LiteralString
 
 from neo4j import READ_ACCESS, AsyncDriver, Query
@@ -49,12 +50,13 @@ async def read(
     raise AssertionError("unreachable")
 
 
-def gone(props: dict[str, Any]) -> bool:
-    """Whether a record the query matched was deleted before it read the record's properties.
+def gone(props: Mapping[str, Any]) -> bool:
+    """Whether a record or role the query matched was deleted before it read its properties.
 
     A read sees each write as it commits: a DELETE committing between a query's MATCH and its
-    `n {.*}` leaves an empty map. Such a record is left out of an answer, as if the read had
-    come after the delete (a 404 when it was the record asked for), never a 500."""
+    `n {.*}` leaves an empty map (`n {.id, .name}`: a map of nulls). Such a node is left out of
+    an answer, as if the read had come after the delete (a 404 when it was the one asked for),
+    never a 500."""
     return "id" not in props
 
 

@@ -216,12 +216,13 @@ class Repository:
             return dict(row["role"]) if row else None
 
         props = await self._read(work)
-        if props is None:
+        if props is None or gone(props):
             raise NotFoundError(f"connection role '{role_id}' not found", field="id")
         return to_role(props)
 
     async def list_roles(self) -> list[Role]:
-        return [to_role(row["role"]) for row in await self._read_one("roles_list")]
+        rows = await self._read_one("roles_list")
+        return [to_role(row["role"]) for row in rows if not gone(row["role"])]
 
     async def patch_role(self, role_id: str, patch: RolePatch) -> Role:
         """Lock the role (its creates hold it), then check the change against the connections it

@@ -3,6 +3,7 @@
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from graphsvc.graph.reads import gone
 from graphsvc.rules import Role
 
 
@@ -14,6 +15,8 @@ class RoleIndex:
         self.by_name: dict[str, Role] = {}
         self.by_lower: dict[str, Role] = {}
         for props in roles:
+            if not isinstance(props, Role) and gone(props):
+                continue
             role = props if isinstance(props, Role) else Role.of(props)
             self.by_id[role.id] = role
             self.by_name.setdefault(role.name, role)

@@ -57,7 +57,8 @@ def to_role(props: dict[str, Any]) -> Role:
 
 
 def role_ref(role: dict[str, Any] | None) -> RoleRef | None:
-    return RoleRef(id=role["id"], name=role["name"]) if role else None
+    # A role deleted while the query read it is a map of nulls (graphsvc.graph.reads.gone).
+    return RoleRef(id=role["id"], name=role["name"]) if role and role.get("id") else None
 
 
 def to_connection(row: dict[str, Any]) -> Connection:

@@ -84,7 +84,8 @@ class Roles:
     chains of depth 6 from a referral root are ~5,000 hops over ~1,000 connections)."""
 
     def __init__(self, rows: list[dict[str, Any]]) -> None:
-        self.refs = {r["id"]: RoleRef(id=r["id"], name=r["name"]) for r in rows}
+        # A role deleted while the query read it is a map of nulls (graphsvc.graph.reads.gone).
+        self.refs = {r["id"]: RoleRef(id=r["id"], name=r["name"]) for r in rows if r["id"]}
         self.hops: dict[tuple[str, str], Hop] = {}
 
     def ref(self, role_id: str | None) -> RoleRef | None:

@@ -124,12 +124,13 @@ def storm(rng: random.Random) -> list[Request]:
 
 
 def reads(rng: random.Random) -> list[Request]:
-    """16 reads of the same records, released with the writes: a read racing a delete sees the
+    """20 reads of the same records, released with the writes: a read racing a delete sees the
     record or connection or not, but never fails (graphsvc.network once did: an edge deleted
     between the search reaching it and reading its connection id; a record read once answered
-    500 for a record deleted between the query's MATCH and its reading the properties)."""
+    500 for a record deleted between the query's MATCH and its reading the properties, and a
+    batch of connections for a role deleted between its role list's MATCH and reading it)."""
     out: list[Request] = []
-    for _ in range(16):
+    for _ in range(20):
         a, b = rng.sample(RECORDS, 2)
         role = rng.choice(["referral", "friend"])
         out.append(("GET", rng.choice([
@@ -139,6 +140,8 @@ def reads(rng: random.Random) -> list[Request]:
             f"/records/{a}/connections",
             f"/records/{a}",
             f"/paths/shortest?from={a}&to={b}",
+            "/connection-roles",
+            f"/connection-roles/{rng.choice(['colleague', 'friend'])}",
         ]), None))  # fmt: skip
     return out
 
@@ -198,10 +201,12 @@ async def round_(base: str, driver: Driver, seed: int, answered: set[str]) -> li
     return problems + graph + misapplied(driver)
 
 
-READ_KINDS = {"network", "reach", "chains", "connections", "shortest"}
+READ_KINDS = {"network", "reach", "chains", "connections", "shortest", "roles", "role"}
 
 
 def _read_kind(path: str) -> str:
+    if path.startswith("/connection-roles"):
+        return "roles" if path == "/connection-roles" else "role"
     kind = path.split("?")[0].rsplit("/", 1)[-1]
     return kind if kind in READ_KINDS else "record"
 
