@@ -9,7 +9,10 @@ What a write deletes while the export runs is left out (a row read after the del
 holds nulls, `graphsvc.graph.reads.gone`): the file never holds a row that cannot be loaded.
 
 CSV cells are text: a record attribute that is a number or a boolean comes back as text when the
-CSV is loaded, and a list as its JSON text; JSON Lines keeps every type.
+CSV is loaded, and a list as its JSON text; JSON Lines keeps every type the API writes. An
+attribute written in the Browser with a type the API has none for is exported as the API reads it
+(`graphsvc.models.stored_value`): a date, time or duration as ISO text (it loads back as text), a
+point as {srid, coordinates} (a load rejects it into the rejects file, naming the attribute).
 """
 
 import csv
@@ -23,6 +26,7 @@ from neo4j import READ_ACCESS, AsyncDriver
 
 from graphsvc import cypher, readers
 from graphsvc.graph.reads import gone
+from graphsvc.models import stored_value
 
 Kind = Literal["roles", "records", "connections"]
 Format = Literal["csv", "jsonl"]
@@ -65,7 +69,7 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, list):
+    if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
 
@@ -126,7 +130,9 @@ async def _rows(
             if gone(props):
                 continue
             attributes = {
-                k: props[k] for k in sorted(props) if k not in RECORD_BASE and props[k] is not None
+                k: stored_value(props[k])
+                for k in sorted(props)
+                if k not in RECORD_BASE and props[k] is not None
             }
             obj = {"id": props["id"], "type": props["type"], "name": props["name"]}
             obj["attributes"] = attributes

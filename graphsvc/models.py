@@ -165,7 +165,7 @@ StoredTimestamp = Annotated[
 ]
 
 
-def _stored_value(value: object) -> object:
+def stored_value(value: object) -> object:
     """An attribute as Neo4j holds it, as JSON. The API writes only its own scalars and lists of
     them; the Browser can store what the API has no type for: dates, times and durations (as ISO
     text), points (as a map), byte arrays, strings past the API's limit. Read back, they are shown
@@ -177,11 +177,11 @@ def _stored_value(value: object) -> object:
     if isinstance(value, bytes | bytearray):
         return list(value)
     if isinstance(value, list | tuple):
-        return [_stored_value(v) for v in value]
+        return [stored_value(v) for v in value]
     return value
 
 
-StoredValue = Annotated[JsonValue, BeforeValidator(_stored_value)]
+StoredValue = Annotated[JsonValue, BeforeValidator(stored_value)]
 
 
 class Record(BaseModel):

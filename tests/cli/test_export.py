@@ -82,3 +82,53 @@ def test_export_errors(settings: Settings, tmp_path: Path) -> None:
         done = run_cli(cli_env(settings), *args, cwd=tmp_path)
         assert done.returncode == 1 and message in done.stderr, done.stderr
     assert not list(tmp_path.iterdir())
+
+
+def test_export_of_records_written_by_hand(
+    settings: Settings, driver: Driver, tmp_path: Path
+) -> None:
+    """An analyst may store in the Browser what the API has no type for. Export writes it as the
+    API reads it instead of failing on it (JSON has no date; once it raised TypeError): dates,
+    times and durations as ISO text, a point as {srid, coordinates}, bytes as a list. A load takes
+    the text back and rejects the point into its rejects file, naming the attribute."""
+    wipe(driver)
+    query(
+        driver,
+        "CREATE (:Record {id: 'hand', type: 'contact', name: 'Hand', born: date('1990-01-02'),"
+        " met: datetime('2026-01-01T10:00[Europe/Paris]'), wait: duration('P1D'),"
+        " home: point({x: 1, y: 2}), raw: $raw, days: [date('2026-01-01')]})",
+        raw=b"\x01\x02",
+    )
+    attributes = {
+        "born": "1990-01-02",
+        "days": ["2026-01-01"],
+        "home": {"srid": 7203, "coordinates": [1.0, 2.0]},
+        "met": "2026-01-01T10:00:00.000000000+01:00",
+        "raw": [1, 2],
+        "wait": "P1D",
+    }
+    jsonl, csv_path = tmp_path / "records.jsonl", tmp_path / "records.csv"
+    for path in (jsonl, csv_path):
+        done = run_cli(cli_env(settings), "export", "records", str(path), cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert "records: 1 rows in" in done.stdout
+    [row] = [json.loads(line) for line in jsonl.read_text().splitlines()]
+    assert row == {"id": "hand", "type": "contact", "name": "Hand", "attributes": attributes}
+    header, line = csv_path.read_text().splitlines()
+    assert header == "id,type,name,born,days,home,met,raw,wait"
+    assert line == (
+        'hand,contact,Hand,1990-01-02,"[""2026-01-01""]","{""srid"": 7203, ""coordinates"": '
+        '[1.0, 2.0]}",2026-01-01T10:00:00.000000000+01:00,"[1, 2]",P1D'
+    )
+
+    wipe(driver)
+    done = run_cli(cli_env(settings), "load", "records", str(jsonl), cwd=tmp_path)
+    assert "0 created" in done.stdout and "1 failed" in done.stdout, done.stdout + done.stderr
+    [rejected] = [
+        json.loads(x) for x in (tmp_path / "records.rejects.jsonl").read_text().splitlines()
+    ]
+    assert "home" in rejected["_error"], rejected
+    done = run_cli(cli_env(settings), "load", "records", str(csv_path), cwd=tmp_path)
+    assert done.returncode == 0 and "1 created" in done.stdout, done.stdout + done.stderr
+    [back] = query(driver, "MATCH (n:Record {id: 'hand'}) RETURN n.born AS born, n.wait AS wait")
+    assert back == {"born": "1990-01-02", "wait": "P1D"}
