@@ -17,11 +17,11 @@ from pydantic import (
     ConfigDict,
     Field,
     JsonValue,
+    PlainValidator,
     StringConstraints,
+    TypeAdapter,
     ValidationError,
     ValidationInfo,
-    ValidatorFunctionWrapHandler,
-    WrapValidator,
     field_validator,
     model_validator,
 )
@@ -145,23 +145,30 @@ class RecordPatch(Strict):
     )
 
 
-def _stored_timestamp(value: object, handler: ValidatorFunctionWrapHandler) -> datetime | None:
-    """A record's timestamp as Neo4j's toString() writes it. Every write path stores a UTC
-    datetime(); one written by hand in the Browser may be in a named zone (the offset before
-    `[Europe/Paris]` already says the instant), past year 9999 (Python's datetime ends there),
-    missing or not a datetime at all: null, rather than a record no read can answer."""
+def _stored_timestamp(value: object) -> datetime | None:
+    """A record's timestamp as Neo4j's toString() writes it, when it is not a plain ISO date-time.
+    Every write path stores a UTC datetime(); one written by hand in the Browser may be in a named
+    zone (the offset before `[Europe/Paris]` already says the instant), past year 9999 (Python's
+    datetime ends there), missing or not a datetime at all: null, rather than a record no read
+    can answer."""
     if isinstance(value, str):
         value = value.split("[", 1)[0]
     try:
-        return handler(value)  # type: ignore[no-any-return]
+        return _DATETIME.validate_python(value)
     except ValidationError:
         return None
 
 
+_DATETIME = TypeAdapter(datetime)
+# What graphsvc wrote passes the first member inside pydantic's core; only a value written by hand
+# reaches the Python function. A validator around the whole field would run Python on every
+# timestamp and attribute of every record an answer holds: chains and networks hold thousands.
 StoredTimestamp = Annotated[
-    datetime | None,
-    WrapValidator(_stored_timestamp),
-    Field(description="null only for a value written outside graphsvc that is not a timestamp"),
+    datetime | Annotated[datetime | None, PlainValidator(_stored_timestamp)],
+    Field(
+        union_mode="left_to_right",
+        description="null only for a value written outside graphsvc that is not a timestamp",
+    ),
 ]
 
 
@@ -181,7 +188,10 @@ def stored_value(value: object) -> object:
     return value
 
 
-StoredValue = Annotated[JsonValue, BeforeValidator(stored_value)]
+StoredValue = Annotated[
+    JsonValue | Annotated[JsonValue, PlainValidator(stored_value)],
+    Field(union_mode="left_to_right"),
+]
 
 
 class Record(BaseModel):
