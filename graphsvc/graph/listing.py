@@ -7,6 +7,7 @@ from neo4j import AsyncManagedTransaction, unit_of_work
 
 from graphsvc import cypher
 from graphsvc.graph.locks import resolve_roles
+from graphsvc.graph.reads import connection_gone
 from graphsvc.graph.repository import Repository
 from graphsvc.graph.rows import decode_cursor, encode_cursor, to_connection
 from graphsvc.models import ConnectionPage
@@ -44,6 +45,9 @@ async def list_connections(
 
     async with repo.driver.session(database=repo.database) as session:
         rows = await session.execute_read(unit_of_work(timeout=repo.timeout)(work))
-    items = [to_connection(row) for row in rows[:limit]]
-    next_cursor = encode_cursor(items[-1].id) if len(rows) > limit else None
+    page = rows[:limit]
+    items = [to_connection(row) for row in page if not connection_gone(row)]
+    # The cursor comes from the last connection read, deleted mid-read or not.
+    last = next((r["edge"].get("connection_id") for r in reversed(page) if r["edge"]), None)
+    next_cursor = encode_cursor(last) if len(rows) > limit and last else None
     return ConnectionPage(items=items, next_cursor=next_cursor)

@@ -54,10 +54,22 @@ def gone(props: Mapping[str, Any]) -> bool:
     """Whether a record or role the query matched was deleted before it read its properties.
 
     A read sees each write as it commits: a DELETE committing between a query's MATCH and its
-    `n {.*}` leaves an empty map (`n {.id, .name}`: a map of nulls). Such a node is left out of
-    an answer, as if the read had come after the delete (a 404 when it was the one asked for),
-    never a 500."""
-    return "id" not in props
+    `n {.*}` leaves an empty map (`n {.id, .name}`: a map of nulls; and a query reading an
+    entity's properties one by one may read some before the delete and the rest after). Such a
+    node is left out of an answer, as if the read had come after the delete (a 404 when it was
+    the one asked for), never a 500."""
+    return props.get("id") is None
+
+
+def connection_gone(row: Mapping[str, Any]) -> bool:
+    """Whether a delete took a connection row's edge (as `properties(e)`) or either of its records
+    (`n {.id, .type, .name}`) while the query read them: see `gone`."""
+    edge = row["edge"]
+    return (
+        any(edge.get(key) is None for key in ("connection_id", "state", "created_at", "updated_at"))
+        or gone(row["record1"])
+        or gone(row["record2"])
+    )
 
 
 def record_shape(props: dict[str, Any]) -> dict[str, Any]:
@@ -94,7 +106,7 @@ def related_page(
     items = []
     page = row["items"][:limit]
     for cid, side, role1, role2, state, description, start, end, record in page:
-        if cid is None or gone(record):
+        if cid is None or side is None or state is None or gone(record):
             continue  # the connection or the record was deleted while the query ran
         related_role, own_role = (role2, role1) if side == 1 else (role1, role2)
         items.append(

@@ -31,7 +31,7 @@ from graphsvc.graph.locks import (
     set_reciprocal,
     timed_out,
 )
-from graphsvc.graph.reads import gone, read, record_shape, related_page
+from graphsvc.graph.reads import connection_gone, gone, read, record_shape, related_page
 from graphsvc.graph.rows import (
     decode_cursor,
     encode_cursor,
@@ -288,7 +288,7 @@ class Repository:
 
     async def get_connection(self, connection_id: str) -> Connection:
         rows = await self._read_one("connection_get", id=connection_id)
-        if not rows:
+        if not rows or connection_gone(rows[0]):
             raise NotFoundError(f"connection '{connection_id}' not found", field="id")
         return to_connection(rows[0])
 

@@ -9,7 +9,7 @@ from typing import Any
 from graphsvc.errors import InvalidError
 from graphsvc.graph.convert import native
 from graphsvc.identifiers import ID_PATTERN
-from graphsvc.models import Connection, ConnectionSide, Record, RelatedRecord, Role, RoleRef
+from graphsvc.models import Connection, ConnectionSide, Record, Role, RoleRef
 
 RECORD_KEYS = ("id", "type", "name", "created_at", "updated_at")
 
@@ -73,18 +73,4 @@ def to_connection(row: dict[str, Any]) -> Connection:
         effective_end=edge.get("effective_end"),
         created_at=edge["created_at"],
         updated_at=edge["updated_at"],
-    )
-
-
-def to_related(row: dict[str, Any]) -> RelatedRecord:
-    edge = native(row["edge"])
-    return RelatedRecord(
-        connection_id=edge["connection_id"],
-        record=to_record(row["record"]),
-        role=role_ref(row["role"]),
-        own_role=role_ref(row["own_role"]),
-        state=edge["state"],
-        description=edge.get("description") or "",
-        effective_start=edge.get("effective_start"),
-        effective_end=edge.get("effective_end"),
     )

@@ -55,7 +55,9 @@ def _records(rows: list[dict[str, Any]]) -> dict[str, Record]:
 def _whole(raw: dict[str, Any], records: dict[str, Record]) -> bool:
     """Whether no record or connection of a raw path was deleted while the query ran (that path
     is gone: a record's delete takes its connections with it)."""
-    return all(i in records for i in raw["records"]) and all(h[0] is not None for h in raw["hops"])
+    return all(i in records for i in raw["records"]) and all(
+        h[0] is not None and h[2] is not None for h in raw["hops"]
+    )
 
 
 @cache

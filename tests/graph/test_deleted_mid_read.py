@@ -10,7 +10,7 @@ cannot be timed from outside a query, so these tests hand the answer-building co
 
 from typing import Any
 
-from graphsvc.graph.reads import gone, related_page
+from graphsvc.graph.reads import connection_gone, gone, related_page
 from graphsvc.graph.roles import RoleIndex
 from graphsvc.graph.rows import role_ref
 from graphsvc.graph.traversals import Roles, _network_shape, _records, _whole
@@ -94,3 +94,28 @@ def test_a_role_deleted_mid_read_is_left_out() -> None:
     assert list(roles.refs) == ["friend"]
     assert role_ref({"id": None, "name": None}) is None
     assert role_ref({"id": "friend", "name": "Friend"}) == RoleRef(id="friend", name="Friend")
+
+
+def test_an_edge_read_half_before_its_delete_is_gone() -> None:
+    """A query reading an edge's properties one by one may read its id before the delete commits
+    and its state after: GET /records/{id}/connections once answered 500 for it (state None
+    is no State; found by a role-churn attack, 1 of ~12k reads)."""
+    row: dict[str, Any] = {
+        "role_found": True,
+        "record_found": True,
+        "roles": [],
+        "items": [[*item("c1", record("a"))[:4], None, *item("c1", record("a"))[5:]]],
+    }
+    assert related_page(row, "x", None, limit=3).items == []
+    hop = ["c1", "FRIEND", None, None, None]
+    assert not _whole({"records": ["a", "c"], "hops": [hop]}, _records([record("a"), record("c")]))
+
+
+def test_a_connection_row_deleted_mid_read_is_gone() -> None:
+    edge = {"connection_id": "c1", "state": "active", "created_at": STAMP, "updated_at": STAMP}
+    side = {"id": "a", "type": "contact", "name": "a"}
+    whole = {"edge": edge, "record1": side, "record2": side}
+    assert not connection_gone(whole)
+    assert connection_gone(whole | {"edge": {}})
+    assert connection_gone(whole | {"edge": edge | {"state": None}})
+    assert connection_gone(whole | {"record2": {"id": None, "type": None, "name": None}})
