@@ -113,8 +113,11 @@ def run(data: Path) -> dict[str, Any]:
         "cpu_neo4j_admin_s": round(stamps["start"][1] - stamps["neo4j-admin"][1], 1)
         if {"start", "neo4j-admin"} <= stamps.keys()
         else None,
-        "start_s": round(stamps["schema + roles"][0] - stamps["start"][0], 1)
-        if {"start", "schema + roles"} <= stamps.keys()
+        "start_s": round(stamps["indexes"][0] - stamps["start"][0], 1)
+        if {"start", "indexes"} <= stamps.keys()
+        else None,
+        "indexes_s": round(stamps["roles"][0] - stamps["indexes"][0], 1)
+        if {"indexes", "roles"} <= stamps.keys()
         else None,
         "peak_rss_mb_graphsvc": round(peak["python"]),
         "peak_rss_mb_graphsvc_main": round(peak["graphsvc"]),

@@ -21,7 +21,7 @@ from typing import Any
 from graphsvc import loader
 from graphsvc.config import Settings
 from graphsvc.graph.batch import upsert_roles
-from graphsvc.graph.db import apply_schema_async, create_async_driver
+from graphsvc.graph.db import IndexBuildFailed, apply_schema_async, create_async_driver
 from graphsvc.graph.handle import Graph
 from graphsvc.graph.repository import Repository
 from graphsvc.models import BatchResult
@@ -162,8 +162,8 @@ def run_import(
         started = time.monotonic()
         show("start", 0, None)
         server.start()
-        show("schema + roles", 0, None)
-        result = asyncio.run(_finish(settings, role_rows))
+        show("indexes", 0, 100)
+        result = asyncio.run(_finish(settings, role_rows, show))
         source = {
             n: (data, src) for n, _, data, src in validate.source_rows(roles_path, "roles")[1]
         }
@@ -178,7 +178,15 @@ def run_import(
     return summary
 
 
-async def _finish(settings: Settings, role_rows: list[tuple[int, dict[str, Any]]]) -> BatchResult:
+async def _finish(
+    settings: Settings, role_rows: list[tuple[int, dict[str, Any]]], show: Progress
+) -> BatchResult:
     async with create_async_driver(settings) as driver:
-        await apply_schema_async(driver, settings.neo4j_database)
+        try:
+            await apply_schema_async(
+                driver, settings.neo4j_database, lambda percent: show("indexes", percent, 100)
+            )
+        except IndexBuildFailed as exc:
+            raise OfflineImportError(f"{exc}; the data is imported, the schema is not") from None
+        show("roles", 0, None)
         return await upsert_roles(Repository(Graph(driver, settings.neo4j_database)), role_rows)

@@ -70,6 +70,9 @@ class StderrProgress:
             self.shown, self.done = now, done
             rate = done / max(now - self.started, 1e-9)
             of = f" of {total:,}" if total is not None else ""
-            print(
-                f"  {phase}: {done:,}{of} rows checked ({rate:,.0f}/s)", file=sys.stderr, flush=True
+            line = (
+                f"{done}% built"
+                if phase == "indexes"
+                else f"{done:,}{of} rows checked ({rate:,.0f}/s)"
             )
+            print(f"  {phase}: {line}", file=sys.stderr, flush=True)

@@ -111,3 +111,28 @@ def test_health_and_ready(client: object) -> None:
     ready = client.get("/ready")
     assert ready.status_code == 200
     assert ready.json()["schema"] == "applied"
+
+
+def test_an_import_waits_for_every_index_however_long(settings: Settings, driver: Driver) -> None:
+    """`graphsvc neo4j import` builds every index of a freshly imported graph: with on_progress,
+    apply waits until each is online (db.awaitIndexes' 60 s would fail a big graph's import at its
+    very end, with the roles not yet written), telling the least built one's percentage."""
+    driver.execute_query(
+        "UNWIND range(1, 100000) AS i CREATE (:Record {id: 'ix' + i, type: 'contact', name: 'n' + i})"
+    )
+    driver.execute_query("DROP INDEX record_name IF EXISTS")
+    driver.execute_query("DROP CONSTRAINT record_id IF EXISTS")
+    seen: list[int] = []
+
+    async def run() -> int:
+        async with create_async_driver(settings) as adriver:
+            return await apply_schema_async(adriver, settings.neo4j_database, seen.append)
+
+    try:
+        assert asyncio.run(run()) > 0
+        assert all(0 <= p <= 100 for p in seen)
+        found = indexes(driver)
+        assert all(state == "ONLINE" for state in found.values()), found
+        assert constraints(driver) >= CONSTRAINTS
+    finally:
+        driver.execute_query("MATCH (n:Record) WHERE n.id STARTS WITH 'ix' DETACH DELETE n")
