@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from neo4j.exceptions import DriverError, Neo4jError
+
 from graphsvc import loader
 from graphsvc.config import Settings
 from graphsvc.graph.batch import upsert_roles
@@ -163,7 +165,14 @@ def run_import(
         show("start", 0, None)
         server.start()
         show("indexes", 0, 100)
-        result = asyncio.run(_finish(settings, role_rows, show))
+        try:
+            result = asyncio.run(_finish(settings, role_rows, show))
+        except (IndexBuildFailed, DriverError, Neo4jError) as exc:
+            raise OfflineImportError(
+                f"the data is imported, but the schema and roles are not: {exc}. Once Neo4j "
+                f"runs (`graphsvc neo4j start`): `graphsvc schema apply`, then "
+                f"`graphsvc load roles {roles_path}`"
+            ) from None
         source = {
             n: (data, src) for n, _, data, src in validate.source_rows(roles_path, "roles")[1]
         }
@@ -182,11 +191,8 @@ async def _finish(
     settings: Settings, role_rows: list[tuple[int, dict[str, Any]]], show: Progress
 ) -> BatchResult:
     async with create_async_driver(settings) as driver:
-        try:
-            await apply_schema_async(
-                driver, settings.neo4j_database, lambda percent: show("indexes", percent, 100)
-            )
-        except IndexBuildFailed as exc:
-            raise OfflineImportError(f"{exc}; the data is imported, the schema is not") from None
+        await apply_schema_async(
+            driver, settings.neo4j_database, lambda percent: show("indexes", percent, 100)
+        )
         show("roles", 0, None)
         return await upsert_roles(Repository(Graph(driver, settings.neo4j_database)), role_rows)

@@ -6,6 +6,7 @@ overwrites a database has a home of its own (`scratch`)."""
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -74,6 +75,7 @@ PHASES: list[tuple[str, int, int | None]] = []  # what the import showed, in ord
 @pytest.fixture(scope="module")
 def imported(own_settings: Settings, data: tuple[Path, dict[str, Any]]) -> Iterator[ImportSummary]:
     out, _ = data
+    PHASES.clear()  # a shuffled run sets this fixture up again for its module's later tests
     summary = run_import(
         own_settings,
         out / "roles.jsonl",
@@ -286,3 +288,22 @@ def test_repeated_ids_are_errors(scratch: Settings, tmp_path: Path) -> None:
     ):
         run_import(scratch, *files)
     assert LocalNeo4j(scratch).pid() is None  # refused before anything started
+
+
+def test_neo4j_failing_after_the_data_is_in_says_what_to_run(
+    scratch: Settings, tmp_path: Path
+) -> None:
+    """Neo4j stopping once the data is imported (killed while the indexes build) is a message
+    saying what is in and what to run, not a traceback."""
+    (tmp_path / "roles.jsonl").write_text('{"id": "friend", "name": "Friend"}\n')
+    (tmp_path / "records.csv").write_text("id,type,name\nc1,contact,C\nc2,contact,D\n")
+    (tmp_path / "connections.csv").write_text("id,record1_id,record2_id\nk1,c1,c2\n")
+    files = (tmp_path / "roles.jsonl", tmp_path / "records.csv", tmp_path / "connections.csv")
+
+    def kill_at_indexes(phase: str, done: int, total: int | None) -> None:
+        if phase == "indexes" and (pid := LocalNeo4j(scratch).pid()):
+            os.kill(pid, signal.SIGKILL)
+
+    with pytest.raises(OfflineImportError, match=r"the data is imported, but the schema") as err:
+        run_import(scratch, *files, progress=kill_at_indexes)
+    assert "graphsvc schema apply" in str(err.value) and "roles.jsonl" in str(err.value)
