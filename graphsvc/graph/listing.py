@@ -48,6 +48,7 @@ async def list_connections(
     page = rows[:limit]
     items = [to_connection(row) for row in page if not connection_gone(row)]
     # The cursor comes from the last connection read, deleted mid-read or not.
-    last = next((r["edge"].get("connection_id") for r in reversed(page) if r["edge"]), None)
+    ids = (r["edge"].get("connection_id") for r in reversed(page))
+    last = next((i for i in ids if i is not None), None)
     next_cursor = encode_cursor(last) if len(rows) > limit and last else None
     return ConnectionPage(items=items, next_cursor=next_cursor)
