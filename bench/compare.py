@@ -12,7 +12,8 @@ then times each operation per layer, the layers interleaved case by case:
 - `pg`: the SQL in bench/sql through psycopg (one connection, prepared statements),
 - `driver`: the service's Cypher file through the raw async driver as the service sends it (one
   auto-commit query in a READ session),
-- `repo`: the repository call the API route makes,
+- `repo`: the repository call the API route makes (chains, network and shortest paths: the JSON
+  it sends, read for the check after the clock stops),
 - `api`: `GET` on `graphsvc serve` (1 worker) over one keep-alive connection (`http.client`);
 
 then the API's throughput with `wrk` (8 connections) for 1 and 2 uvicorn workers, and the
@@ -45,7 +46,7 @@ from bench.common import (
 )
 from bench.compare_api import Api, ApiClient, run_wrk
 from bench.compare_layers import Neo, Pg, Repo, neo4j_layers, time_layers
-from bench.compare_ops import Op, Run, operations, result_size, same, shown
+from bench.compare_ops import Op, Run, operations, resolve, result_size, same, shown
 from graphsvc.config import get_settings
 from graphsvc.graph.db import create_async_driver
 
@@ -118,6 +119,7 @@ async def check_and_time(args: argparse.Namespace, report: dict[str, Any]) -> No
                     got = await call(op, case)
                     if layer == "driver":
                         neo_ms.append((time.perf_counter() - t0) * 1000)
+                    got = resolve(op, got)
                     if not same(op, expected, got, full):
                         entry["mismatches"].append(
                             {

@@ -169,18 +169,17 @@ class Repo:
             except NotFoundError:
                 return None
         if op.kind == "network":
-            net = await self.traversals.network(case["id"], depth=op.depth, limit=300)
-            return network_result([n.id for n in net.nodes], [e.connection_id for e in net.edges])
+            # JSON, as the route sends it; `resolve` reads it after the clock stops
+            return await self.traversals.network(case["id"], depth=op.depth, limit=300)
         if op.kind == "related":
             page = await self.repo.record_connections(
                 case["id"], self.neo.names[op.role or ""], None, "active", None, RELATED_LIMIT, None
             )
             return [(item.connection_id, item.record.id) for item in page.items]
         if op.kind == "chains":
-            chains = await self.traversals.chains(
+            return await self.traversals.chains(
                 case["id"], op.role or "", max_depth=op.depth, limit=CHAIN_LIMIT
             )
-            return {tuple(r.id for r in c.records) for c in chains.chains}
         if op.kind == "reach":
             reach = await self.traversals.reach(
                 case["id"], op.role, max_depth=op.depth, state=op.state
@@ -188,12 +187,11 @@ class Repo:
             return (reach.per_depth, [r.id for r in reach.upline])
         roles = [self.neo.names[op.role]] if op.role else None
         try:
-            paths = await self.traversals.shortest(
+            return await self.traversals.shortest(
                 case["from"], case["to"], roles, max_depth=op.depth
             )
         except NotFoundError:
             return None
-        return paths.paths[0].depth
 
 
 async def time_layers(

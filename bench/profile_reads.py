@@ -9,9 +9,10 @@ shared machine weighs on all alike), and the p50 of each layer is reported with 
   `result_consumed_after`), the floor of anything client-side;
 - `driver`: the same query through the raw async driver, auto-commit in a READ session, rows
   as dicts (adds Bolt, the driver's Python and decoding the rows);
-- `repo`: the repository/traversals call the route makes (adds building the answer's models);
+- `repo`: the repository/traversals call the route makes (adds building the answer: its models,
+  or for chains, shortest paths and networks its JSON, serialised in graphsvc.graph.answers);
 - `asgi`: the FastAPI app called in-process as an ASGI app (adds routing, dependencies, query
-  validation and JSON serialisation; no socket);
+  validation and the models' JSON serialisation; no socket);
 - `http`: `GET` on `graphsvc serve` (1 worker) over one keep-alive `http.client` connection,
   body parsed as JSON (adds uvicorn's HTTP, its access log, the loopback and the client).
 

@@ -1,8 +1,17 @@
-"""OpenAPI descriptions of the error responses routes declare."""
+"""Responses routes declare or send beyond their models: the errors (OpenAPI descriptions) and
+answers the graph layer serialised itself."""
 
 from typing import Any
 
+from fastapi.responses import Response
 from pydantic import BaseModel
+
+
+class Json(Response):
+    """An answer already JSON (graphsvc.graph.answers), sent as it is: the route declares its
+    model as `response_model` for the schema."""
+
+    media_type = "application/json"
 
 
 class ErrorBody(BaseModel):

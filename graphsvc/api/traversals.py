@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 
 from graphsvc.api.deps import TraversalsDep
-from graphsvc.api.responses import errors
+from graphsvc.api.responses import Json, errors
 from graphsvc.graph.traversals import MAX_DEPTH
 from graphsvc.identifiers import ID_PATTERN
 from graphsvc.models import ChainsResponse, NetworkResponse, PathsResponse, ReachResponse
@@ -42,7 +42,9 @@ def _depth(default: int, what: str) -> Any:
     return Query(ge=1, le=MAX_DEPTH, description=f"{what} (default {default}, at most {MAX_DEPTH})")
 
 
-@router.get("/records/{record_id}/chains", responses=errors(404, 422, 503))
+@router.get(
+    "/records/{record_id}/chains", response_model=ChainsResponse, responses=errors(404, 422, 503)
+)
 async def record_chains(
     record_id: RecordId,
     traversals: TraversalsDep,
@@ -54,21 +56,23 @@ async def record_chains(
     limit: Annotated[int, Query(ge=1, le=1000, description="most chains (default 100)")] = 100,
     state: StateFilter = "active",
     as_of: AsOf = None,
-) -> ChainsResponse:
+) -> Json:
     """Multi-hop chains: simple paths from the record along edges of one role, outward.
 
     `role=Referral` lists whom the record referred, whom those referred, and so on;
     `role=Referred by` walks back toward the original referrer. Every chain prefix of at least
     `min_depth` hops is a chain. Chains come shortest first; when `limit` cuts the answer
     (`truncated: true`) the chains kept are the first the depth-first search found."""
-    return await traversals.chains(
-        record_id,
-        role,
-        min_depth=min_depth,
-        max_depth=max_depth,
-        limit=limit,
-        state=state,
-        as_of=as_of,
+    return Json(
+        await traversals.chains(
+            record_id,
+            role,
+            min_depth=min_depth,
+            max_depth=max_depth,
+            limit=limit,
+            state=state,
+            as_of=as_of,
+        )
     )
 
 
@@ -91,7 +95,9 @@ async def record_reach(
     return await traversals.reach(record_id, role, max_depth=max_depth, state=state, as_of=as_of)
 
 
-@router.get("/records/{record_id}/network", responses=errors(404, 422, 503))
+@router.get(
+    "/records/{record_id}/network", response_model=NetworkResponse, responses=errors(404, 422, 503)
+)
 async def record_network(
     record_id: RecordId,
     traversals: TraversalsDep,
@@ -108,18 +114,20 @@ async def record_network(
     ] = 300,
     state: StateFilter = "active",
     as_of: AsOf = None,
-) -> NetworkResponse:
+) -> Json:
     """The subgraph within `depth` hops, for drawing: nodes nearest first, and every connection
     between two of them once (in its record1 -> record2 direction when both edges match).
 
     When more records are within reach than `limit`, the farthest level is cut
     (`truncated: true`)."""
-    return await traversals.network(
-        record_id, _split(roles), depth=depth, limit=limit, state=state, as_of=as_of
+    return Json(
+        await traversals.network(
+            record_id, _split(roles), depth=depth, limit=limit, state=state, as_of=as_of
+        )
     )
 
 
-@router.get("/paths/shortest", responses=errors(404, 422, 503))
+@router.get("/paths/shortest", response_model=PathsResponse, responses=errors(404, 422, 503))
 async def shortest_paths(
     traversals: TraversalsDep,
     from_id: Annotated[str, Query(alias="from", pattern=ID_PATTERN, description="record id")],
@@ -134,17 +142,19 @@ async def shortest_paths(
     ] = 100,
     state: StateFilter = "active",
     as_of: AsOf = None,
-) -> PathsResponse:
+) -> Json:
     """The shortest path(s) between two records along the given roles (outgoing edges).
 
     404 when there is none within `max_depth` hops; the search never goes deeper."""
-    return await traversals.shortest(
-        from_id,
-        to_id,
-        _split(roles),
-        max_depth=max_depth,
-        all_shortest=all_shortest,
-        limit=limit,
-        state=state,
-        as_of=as_of,
+    return Json(
+        await traversals.shortest(
+            from_id,
+            to_id,
+            _split(roles),
+            max_depth=max_depth,
+            all_shortest=all_shortest,
+            limit=limit,
+            state=state,
+            as_of=as_of,
+        )
     )

@@ -19,45 +19,17 @@ from pydantic import TypeAdapter
 
 from graphsvc import cypher
 from graphsvc.errors import InvalidError, NotFoundError
+from graphsvc.graph.answers import network_json, paths_json, role_refs
 from graphsvc.graph.reads import gone, read, record_shape
-from graphsvc.models import (
-    ChainsResponse,
-    Hop,
-    NetworkResponse,
-    PathsResponse,
-    ReachResponse,
-    Record,
-    RoleRef,
-    TraversalPath,
-)
+from graphsvc.models import ReachResponse, Record
 
 log = logging.getLogger("graphsvc")
 MAX_DEPTH = 10
 _DEPTH_MARK = "/*max_depth*/10"
-# The records of an answer (the only values parsed: timestamps arrive as text) are validated once
-# per distinct record, in one pydantic-core call; the structure around them (paths, hops, role
-# refs) is built from trusted values with model_construct. Validating the whole answer instead
-# re-validated a record once per chain it is on: 1000 chains of depth 6 from a referral root
-# are ~6,100 records (~1,000 distinct) and ~5,100 hops, 40-500 ms on the shared box.
+# A reach answer's upline: at most 10 records, validated in one pydantic-core call. The answers
+# that repeat records (chains, shortest paths) and the network are JSON built in
+# graphsvc.graph.answers.
 _RECORDS = TypeAdapter(list[Record])
-# A network is validated whole, from dicts (records, hops) in pydantic-core: 300 records and ~320
-# hops in ~1 ms where a model_construct per hop took ~2 ms. Each hop's role refs are the shared
-# RoleRef instances, which validation keeps as they are.
-_NETWORK = TypeAdapter(NetworkResponse)
-
-
-def _records(rows: list[dict[str, Any]]) -> dict[str, Record]:
-    """The records of an answer by id, but for those deleted while the query ran."""
-    shapes = [record_shape(row) for row in rows if not gone(row)]
-    return {r.id: r for r in _RECORDS.validate_python(shapes)}
-
-
-def _whole(raw: dict[str, Any], records: dict[str, Record]) -> bool:
-    """Whether no record or connection of a raw path was deleted while the query ran (that path
-    is gone: a record's delete takes its connections with it)."""
-    return all(i in records for i in raw["records"]) and all(
-        h[0] is not None and h[2] is not None for h in raw["hops"]
-    )
 
 
 @cache
@@ -80,20 +52,6 @@ def with_max_depth(name: str, max_depth: int) -> LiteralString:
     return query
 
 
-class Roles:
-    """The connection roles a traversal query returned: names each hop's roles. Also holds the
-    answer's hops, one object per connection and direction: chains share their prefixes (1000
-    chains of depth 6 from a referral root are ~5,000 hops over ~1,000 connections)."""
-
-    def __init__(self, rows: list[dict[str, Any]]) -> None:
-        # A role deleted while the query read it is a map of nulls (graphsvc.graph.reads.gone).
-        self.refs = {r["id"]: RoleRef(id=r["id"], name=r["name"]) for r in rows if r["id"]}
-        self.hops: dict[tuple[str, str], Hop] = {}
-
-    def ref(self, role_id: str | None) -> RoleRef | None:
-        return self.refs.get(role_id) if role_id else None
-
-
 # Per driver, the searches whose procedure its Neo4j lacks (weakly held: a closed app's driver
 # goes away).
 _without_procedure: "weakref.WeakKeyDictionary[AsyncDriver, set[str]]" = weakref.WeakKeyDictionary()
@@ -108,23 +66,6 @@ def _check_found(keys: list[str] | None, found: list[Any] | None, field: str) ->
 
 def _filters(state: str, as_of: date | None) -> dict[str, Any]:
     return {"state": None if state == "any" else state, "as_of": as_of}
-
-
-def _hop(from_id: str, to_id: str, edge: list[Any], roles: Roles) -> Hop:
-    connection_id, rel_type, side, role1, role2 = edge
-    # A connection has one edge each way, so its id and the record left name the hop.
-    hop = roles.hops.get((connection_id, from_id))
-    if hop is None:
-        from_role, to_role = (role1, role2) if side == 1 else (role2, role1)
-        hop = roles.hops[connection_id, from_id] = Hop.model_construct(
-            connection_id=connection_id,
-            from_id=from_id,
-            to_id=to_id,
-            relationship_type=rel_type,
-            from_role=roles.ref(from_role),
-            to_role=roles.ref(to_role),
-        )
-    return hop
 
 
 def _network_shape(row: dict[str, Any]) -> tuple[list[dict[str, Any]], list[list[Any]]]:
@@ -143,17 +84,6 @@ def _network_shape(row: dict[str, Any]) -> tuple[list[dict[str, Any]], list[list
         [cid, from_id, to_id, rel_type, *((role1, role2) if side == 1 else (role2, role1))]
         for cid, from_id, to_id, rel_type, side, role1, role2 in sorted(edges.values())
     ]
-
-
-def _path(raw: dict[str, Any], records: dict[str, Record], roles: Roles) -> TraversalPath:
-    ids: list[str] = raw["records"]
-    hops = [_hop(ids[i], ids[i + 1], edge, roles) for i, edge in enumerate(raw["hops"])]
-    return TraversalPath.model_construct(
-        depth=len(hops),
-        records=[records[i] for i in ids],
-        connections=[h.connection_id for h in hops],
-        hops=hops,
-    )
 
 
 class Traversals:
@@ -194,8 +124,9 @@ class Traversals:
         limit: int = 100,
         state: str = "active",
         as_of: date | None = None,
-    ) -> ChainsResponse:
-        """Simple paths from the record along edges of one role, min_depth..max_depth hops."""
+    ) -> bytes:
+        """Simple paths from the record along edges of one role, min_depth..max_depth hops:
+        ChainsResponse as JSON."""
         if min_depth > max_depth:
             raise InvalidError(
                 f"min_depth ({min_depth}) must not exceed max_depth ({max_depth})",
@@ -213,12 +144,9 @@ class Traversals:
             raise NotFoundError(f"connection role '{role}' not found", field="role")
         if row["start"] is None or gone(row["start"]):
             raise NotFoundError(f"record '{record_id}' not found", field="id")
-        roles = Roles(row["roles"])
-        records = _records([row["start"], *(row["records"] or [])])
-        raws = [raw for raw in (row["chains"] or []) if _whole(raw, records)]
-        chains = [_path(raw, records, roles) for raw in raws]
-        chains.sort(key=lambda p: (p.depth, p.connections))
-        return ChainsResponse.model_construct(chains=chains[:limit], truncated=len(chains) > limit)
+        records = [row["start"], *(row["records"] or [])]
+        body, _ = paths_json("chains", row["chains"] or [], records, role_refs(row["roles"]), limit)
+        return body
 
     async def reach(
         self,
@@ -243,7 +171,9 @@ class Traversals:
         return ReachResponse.model_construct(
             per_depth=per_depth,
             total=sum(per_depth),
-            upline=list(_records(row["upline"]).values()),
+            upline=_RECORDS.validate_python(
+                [record_shape(r) for r in row["upline"] if not gone(r)]
+            ),
             upline_truncated=row["upline_truncated"],
         )
 
@@ -263,8 +193,9 @@ class Traversals:
         limit: int = 300,
         state: str = "active",
         as_of: date | None = None,
-    ) -> NetworkResponse:
-        """The records within depth hops (nearest first, at most limit) and their connections."""
+    ) -> bytes:
+        """The records within depth hops (nearest first, at most limit) and their connections:
+        NetworkResponse as JSON."""
         if not 1 <= depth <= MAX_DEPTH:
             raise InvalidError(f"depth must be 1..{MAX_DEPTH}", field="depth")
         in_engine, row = await self._run_in_engine(
@@ -279,24 +210,7 @@ class Traversals:
         if not row["record_found"]:
             raise NotFoundError(f"record '{record_id}' not found", field="id")
         records, edges = (row["records"], row["edges"]) if in_engine else _network_shape(row)
-        refs = Roles(row["roles"]).refs
-        return _NETWORK.validate_python(
-            {
-                "nodes": records,
-                "edges": [
-                    {
-                        "connection_id": cid,
-                        "from_id": from_id,
-                        "to_id": to_id,
-                        "relationship_type": rel_type,
-                        "from_role": refs.get(from_role),
-                        "to_role": refs.get(to_role),
-                    }
-                    for cid, from_id, to_id, rel_type, from_role, to_role in edges
-                ],
-                "truncated": row["truncated"],
-            }
-        )
+        return network_json(records, edges, role_refs(row["roles"]), row["truncated"])
 
     async def shortest(
         self,
@@ -309,8 +223,9 @@ class Traversals:
         limit: int = 100,
         state: str = "active",
         as_of: date | None = None,
-    ) -> PathsResponse:
-        """The shortest path (or all of them) between two records within max_depth hops."""
+    ) -> bytes:
+        """The shortest path (or all of them) between two records within max_depth hops:
+        PathsResponse as JSON."""
         name = "traversal_shortest_all" if all_shortest else "traversal_shortest"
         row = await self._run(
             with_max_depth(name, max_depth),
@@ -326,13 +241,12 @@ class Traversals:
         ):
             if not found:
                 raise NotFoundError(f"record '{record_id}' not found", field=field)
-        records = _records(row["records"])
-        raws = [raw for raw in row["paths"] if _whole(raw, records)]
-        if not raws:
+        body, whole = paths_json(
+            "paths", row["paths"], row["records"], role_refs(row["roles"]), limit
+        )
+        if not whole:
             raise NotFoundError(
                 f"no path from '{from_id}' to '{to_id}' within {max_depth} hops",
                 field="to",
             )
-        known = Roles(row["roles"])
-        paths = sorted((_path(raw, records, known) for raw in raws), key=lambda p: p.connections)
-        return PathsResponse.model_construct(paths=paths[:limit], truncated=len(paths) > limit)
+        return body

@@ -8,12 +8,14 @@ deleting and re-creating 12 records (test_chaos.py now releases reads with its w
 cannot be timed from outside a query, so these tests hand the answer-building code such rows.
 """
 
+import json
 from typing import Any
 
+from graphsvc.graph.answers import paths_json, role_refs
 from graphsvc.graph.reads import connection_gone, gone, related_page
 from graphsvc.graph.roles import RoleIndex
 from graphsvc.graph.rows import role_ref
-from graphsvc.graph.traversals import Roles, _network_shape, _records, _whole
+from graphsvc.graph.traversals import _network_shape
 from graphsvc.models import RoleRef
 
 STAMP = "2026-01-01T00:00:00Z"
@@ -46,15 +48,22 @@ def test_a_page_leaves_out_what_was_deleted_and_pages_on() -> None:
     assert related_page(row | {"items": [item("c2", {})]}, "x", None, limit=3).items == []
 
 
+def whole_paths(raws: list[dict[str, Any]], records: list[dict[str, Any]]) -> list[list[str]]:
+    """The paths `paths_json` keeps, as their record ids."""
+    body, count = paths_json("paths", raws, records, {}, limit=10)
+    paths = json.loads(body)["paths"]
+    assert len(paths) == count
+    return [[r["id"] for r in p["records"]] for p in paths]
+
+
 def test_paths_through_a_deleted_record_or_connection_are_gone() -> None:
-    records = _records([record("a"), {}, record("c")])
-    assert sorted(records) == ["a", "c"]
+    records = [record("a"), {}, record("c"), {"id": None}]
     hop = ["c1", "FRIEND", 1, None, None]
-    assert _whole({"records": ["a", "c"], "hops": [hop]}, records)
-    assert not _whole({"records": ["a", None], "hops": [hop]}, records)
-    assert not _whole(
-        {"records": ["a", "c"], "hops": [[None, "FRIEND", None, None, None]]}, records
-    )
+    assert whole_paths([{"records": ["a", "c"], "hops": [hop]}], records) == [["a", "c"]]
+    assert whole_paths([{"records": ["a", "b"], "hops": [hop]}], records) == []
+    assert whole_paths([{"records": ["a", None], "hops": [hop]}], records) == []
+    deleted_edge = [None, "FRIEND", None, None, None]
+    assert whole_paths([{"records": ["a", "c"], "hops": [deleted_edge]}], records) == []
 
 
 def test_a_network_leaves_out_deleted_records_and_their_edges() -> None:
@@ -90,8 +99,8 @@ def test_a_role_deleted_mid_read_is_left_out() -> None:
     named its hops' roles (RoleRef(id=None))."""
     index = RoleIndex([ROLE, {}])
     assert list(index.by_id) == ["friend"]
-    roles = Roles([{"id": "friend", "name": "Friend"}, {"id": None, "name": None}])
-    assert list(roles.refs) == ["friend"]
+    refs = role_refs([{"id": "friend", "name": "Friend"}, {"id": None, "name": None}])
+    assert list(refs) == ["friend"]
     assert role_ref({"id": None, "name": None}) is None
     assert role_ref({"id": "friend", "name": "Friend"}) == RoleRef(id="friend", name="Friend")
 
@@ -108,7 +117,7 @@ def test_an_edge_read_half_before_its_delete_is_gone() -> None:
     }
     assert related_page(row, "x", None, limit=3).items == []
     hop = ["c1", "FRIEND", None, None, None]
-    assert not _whole({"records": ["a", "c"], "hops": [hop]}, _records([record("a"), record("c")]))
+    assert whole_paths([{"records": ["a", "c"], "hops": [hop]}], [record("a"), record("c")]) == []
 
 
 def test_a_connection_row_deleted_mid_read_is_gone() -> None:
