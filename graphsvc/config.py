@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     # uvicorn's line per request (0.15-0.2 ms of a ~2 ms call): off where a proxy in front logs.
     access_log: bool = True
     query_timeout: float = 10.0  # seconds a query may run before Neo4j cuts it off (then 503)
+    # Seconds an API request may wait in all before it answers 503: the bound on a Neo4j that
+    # froze or a network that went silent, which no query time limit ends (api/http.py Deadline).
+    request_deadline: float = Field(default=120.0, gt=0)
     # Seconds one `graphsvc load` batch may run: thousands of rows with their checks, watched by
     # an operator and resumable, so longer than an API request's limit.
     load_timeout: float = 120.0

@@ -226,6 +226,11 @@ class LocalNeo4j:
             # A safety net for queries from any client (the API sets tighter per-query limits).
             "db.transaction.timeout": "120s",
             "server.jvm.additional": "-XX:+UseG1GC",
+            # Keep-alive NOOPs only while results stream. With ALL (the default) Neo4j also asks
+            # drivers to time out every socket read (the connection.recv_timeout_seconds hint),
+            # and the async Python driver does that with a task and a timer per read: 0.2-0.5 ms
+            # of a 3 ms API call. The API bounds each request itself (api/http.py Deadline).
+            "server.bolt.connection_keep_alive_for_requests": "STREAMING",
             # On connect the Browser applies graphsvc's style and opens its guide, served by the API
             # (Neo4j 5.26 still names the allowlist setting `..._whitelist`).
             "browser.post_connect_cmd": browser_post_connect_cmd(s.port),

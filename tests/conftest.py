@@ -70,6 +70,7 @@ def settings() -> Iterator[Settings]:
         image = (
             Neo4jContainer("neo4j:5.26-community", password=TEST_PASSWORD)
             .with_env("NEO4J_PLUGINS", '["apoc"]')  # APOC Core, as compose
+            .with_env("NEO4J_server_bolt_connection__keep__alive__for__requests", "STREAMING")
             .with_volume_mapping(str(jar), f"/plugins/{procedures.JAR}", "ro")
         )
         with image as container:

@@ -10,7 +10,7 @@ from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable, SessionE
 from graphsvc import __version__
 from graphsvc.api import batch, browser, connections, health, records, roles, traversals
 from graphsvc.api.errors import document_errors, install_error_handlers
-from graphsvc.api.http import HeadAsGet, JsonBodiesOnly
+from graphsvc.api.http import Deadline, HeadAsGet, JsonBodiesOnly
 from graphsvc.api.security import BodyLimit, parse_keys, require_key
 from graphsvc.config import Settings, get_settings
 from graphsvc.graph.handle import Graph
@@ -46,7 +46,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.api_keys = parse_keys(settings.api_keys)
     app.state.query_timeout = settings.query_timeout
-    # Outermost last: HEAD becomes GET, then the body's type, then its size.
+    # Outermost last: HEAD becomes GET, then the body's type, then its size, then the deadline.
+    app.add_middleware(Deadline, seconds=settings.request_deadline)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(JsonBodiesOnly)
     app.add_middleware(HeadAsGet)

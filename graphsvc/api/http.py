@@ -1,5 +1,7 @@
-"""HTTP-level rules applied before any route: JSON bodies only, and HEAD wherever GET works."""
+"""HTTP-level rules applied before any route: JSON bodies only, HEAD wherever GET works, and an
+answer within a deadline."""
 
+import asyncio
 import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -65,3 +67,59 @@ class HeadAsGet:
             await send(message)
 
         await self.app({**scope, "method": "GET"}, receive, headers_only)
+
+
+class Deadline:
+    """Every request answers within `seconds`: 503 if nothing was sent by then.
+
+    Neo4j ends a slow query at its time limit, and a killed Neo4j closes its sockets; what neither
+    ends is a Neo4j that froze or a network that silently drops packets: the request would wait
+    for TCP to notice, for hours. graphsvc's Neo4j does not ask the driver to time out every
+    socket read (`server.bolt.connection_keep_alive_for_requests`, graphsvc/neo4j_local.py),
+    which cost 0.2-0.5 ms per query, so this one timer per request is the bound instead."""
+
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        deadline = asyncio.timeout(self.seconds)
+        try:
+            async with deadline:
+                await self.app(scope, receive, watched)
+        except TimeoutError:
+            if not deadline.expired():
+                raise  # not this deadline's
+            if started:
+                return  # the answer was under way: the client sees it cut short
+            await _late(send, self.seconds)
+
+
+async def _late(send: Send, seconds: float) -> None:
+    detail = (
+        f"Neo4j did not answer within {seconds:g} s (GRAPHSVC_REQUEST_DEADLINE); a write may or "
+        "may not have been applied: read before writing again"
+    )
+    body = json.dumps({"detail": detail, "field": None}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 503,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"retry-after", b"5"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -133,3 +133,40 @@ def test_kill_9_during_api_writes_leaves_no_half_pairs(
     assert keys == len(bodies)  # every pair is new: each create happened exactly once
     assert edges == 2 * keys
     assert run_check(settings).problems == []
+
+
+def test_a_frozen_neo4j_is_503_within_the_deadline_not_a_hang(
+    crash_server: tuple[LocalNeo4j, Settings],
+) -> None:
+    """SIGSTOP: Neo4j keeps its sockets open and answers nothing, as behind a network that drops
+    packets. No query time limit ends that (Neo4j is not running to enforce it) and the driver
+    times out no socket read (graphsvc's Neo4j sends no recv-timeout hint), so the request
+    deadline is what answers."""
+    server, settings = crash_server
+    if server.pid() is None:
+        server.start()  # the kill test before this one may have left it stopped
+    app = create_app(settings.model_copy(update={"request_deadline": 3.0}))
+    with TestClient(app) as client:
+        assert client.put("/records/f1", json={"type": "contact", "name": "F"}).status_code in (
+            200,
+            201,
+        )
+        pid = server.pid()
+        assert pid is not None
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            started = time.monotonic()
+            read = client.get("/records/f1")
+            write = client.patch("/records/f1", json={"name": "G"})
+            took = time.monotonic() - started
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        assert (read.status_code, write.status_code) == (503, 503), (read.text, write.text)
+        assert "did not answer within 3 s" in read.json()["detail"]
+        assert read.headers["retry-after"] == "5"
+        assert 6 <= took < 15
+        # Thawed, Neo4j answers again on fresh connections (the cut ones were closed).
+        deadline = time.monotonic() + 30
+        while client.get("/records/f1").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert client.get("/records/f1").json()["name"] in ("F", "G")
