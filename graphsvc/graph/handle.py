@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import TypeVar
 
 from neo4j import AsyncDriver, AsyncManagedTransaction, unit_of_work
-from neo4j.exceptions import AuthError, ClientError
+from neo4j.exceptions import AuthError, ClientError, ServiceUnavailable
 
 from graphsvc.config import Settings
 from graphsvc.errors import ConflictError, UnavailableError
@@ -31,6 +31,7 @@ T = TypeVar("T")
 # the unit of work again (it saw nothing stable yet), and the new attempt finds the node gone.
 ENTITY_GONE = "Neo.ClientError.Statement.EntityNotFound"
 WRITE_ATTEMPTS = 5
+SILENT_GRACE = 30.0  # seconds past a write's own limits before Neo4j counts as gone silent
 
 
 class DeletedUnderUs(Exception):
@@ -105,11 +106,22 @@ class Graph:
         Every write of the API, the batch path and the loader goes through here (`check
         --repair` and the sync's own state run their few writes on the driver directly)."""
         give_up = time.monotonic() + 2 * (self.timeout or 10.0)
+        silent = 2 * (self.timeout or 10.0) + SILENT_GRACE
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             last = attempt == WRITE_ATTEMPTS or time.monotonic() > give_up
             try:
                 async with self.driver.session(database=self.database) as session:
-                    return await session.execute_write(unit_of_work(timeout=self.timeout)(work))
+                    async with asyncio.timeout(silent):
+                        return await session.execute_write(unit_of_work(timeout=self.timeout)(work))
+            except TimeoutError:
+                # Neo4j stops the transaction at its limit (and the driver retries deadlocks for
+                # 8 s), so no answer long after means a frozen Neo4j or a silent network, which
+                # graphsvc's Neo4j no longer has the driver time out (neo4j_local.py write_conf):
+                # what the API, loads and syncs already answer for an unreachable Neo4j.
+                raise ServiceUnavailable(
+                    f"Neo4j did not answer a write within {silent:g} s; it may or may not "
+                    "have been applied"
+                ) from None
             except DeletedUnderUs:
                 if last:
                     break

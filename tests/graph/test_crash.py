@@ -6,6 +6,7 @@ over two transactions would leave a key without edges or edges without a key, an
 below (written here, not `graphsvc check`, which is code under test) would find it.
 """
 
+import asyncio
 import itertools
 import os
 import signal
@@ -17,9 +18,12 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from fastapi.testclient import TestClient
 from neo4j import Driver, GraphDatabase
+from neo4j.exceptions import ServiceUnavailable
 
 from graphsvc.api.app import create_app
 from graphsvc.config import Settings
+from graphsvc.graph import handle
+from graphsvc.graph.handle import Graph
 from graphsvc.neo4j_local import LocalNeo4j
 from tests.helpers import free_port, local_test_settings, run_check
 
@@ -135,16 +139,40 @@ def test_kill_9_during_api_writes_leaves_no_half_pairs(
     assert run_check(settings).problems == []
 
 
+async def _write_frozen(settings: Settings) -> str:
+    async with Graph.open(settings, timeout=1.0) as graph:
+        await graph.write(lambda tx: tx.run("RETURN 1"))  # connected before the freeze
+        os.kill(settings_pid(settings), signal.SIGSTOP)
+        try:
+            await graph.write(lambda tx: tx.run("CREATE (:Frozen)"))
+        except ServiceUnavailable as exc:
+            return str(exc)
+        finally:
+            os.kill(settings_pid(settings), signal.SIGCONT)
+    return "answered"
+
+
+def settings_pid(settings: Settings) -> int:
+    pid = LocalNeo4j(settings).pid()
+    assert pid is not None
+    return pid
+
+
 def test_a_frozen_neo4j_is_503_within_the_deadline_not_a_hang(
-    crash_server: tuple[LocalNeo4j, Settings],
+    crash_server: tuple[LocalNeo4j, Settings], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """SIGSTOP: Neo4j keeps its sockets open and answers nothing, as behind a network that drops
     packets. No query time limit ends that (Neo4j is not running to enforce it) and the driver
-    times out no socket read (graphsvc's Neo4j sends no recv-timeout hint), so the request
-    deadline is what answers."""
+    times out no socket read (graphsvc's Neo4j sends no recv-timeout hint), so the API's request
+    deadline answers, and a load's or a sync's write (`Graph.write`) gives up as for a Neo4j
+    that is down."""
     server, settings = crash_server
     if server.pid() is None:
         server.start()  # the kill test before this one may have left it stopped
+    monkeypatch.setattr(handle, "SILENT_GRACE", 2.0)
+    started = time.monotonic()
+    assert "did not answer a write within 4 s" in asyncio.run(_write_frozen(settings))
+    assert time.monotonic() - started < 15
     app = create_app(settings.model_copy(update={"request_deadline": 3.0}))
     with TestClient(app) as client:
         assert client.put("/records/f1", json={"type": "contact", "name": "F"}).status_code in (
