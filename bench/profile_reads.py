@@ -208,7 +208,7 @@ def line(entry: dict[str, Any]) -> str:
 
 def table(report: dict[str, Any]) -> str:
     rows = [
-        "| operation | Neo4j server | + driver | + models (repo) | + FastAPI (asgi) | + HTTP "
+        "| operation | Neo4j server | + driver | + answer (repo) | + FastAPI (asgi) | + HTTP "
         "| HTTP total | without access log |",
         "|---|---|---|---|---|---|---|---|",
     ]
