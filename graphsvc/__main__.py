@@ -1,3 +1,3 @@
-from graphsvc.cli import app
+from graphsvc.cli import main
 
-app()
+main()

@@ -7,7 +7,14 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, PrivateAttr, SecretStr, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -106,6 +113,30 @@ class Settings(BaseSettings):
         return self._password_source
 
 
+class SettingsError(ValueError):
+    """A setting that does not validate, named as it is set (GRAPHSVC_QUERY_TIMEOUT=abc)."""
+
+
 @cache
 def get_settings() -> Settings:
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SettingsError(settings_message(exc)) from None
+
+
+def settings_message(exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors():
+        name = str(error["loc"][0]) if error["loc"] else "?"
+        env = f"NEO4J_{name[6:].upper()}" if name in _NEO4J_ALIASED else f"GRAPHSVC_{name.upper()}"
+        shown = (
+            ""
+            if "password" in name or "secret" in name or "keys" in name
+            else (f" (got {str(error.get('input'))[:60]!r})")
+        )
+        problems.append(f"{env}: {error['msg']}{shown}")
+    return "invalid setting: " + "; ".join(problems)
+
+
+_NEO4J_ALIASED = ("neo4j_uri", "neo4j_user", "neo4j_password", "neo4j_database")

@@ -4,6 +4,7 @@ module of its own, a thin shell over the same core functions the API uses."""
 import typer
 
 from graphsvc.cli import check, demo, export, import_, load, neo4j, schema, serve, sync
+from graphsvc.config import SettingsError
 
 app = typer.Typer(
     help="graphsvc: CRM connections in Neo4j.", no_args_is_help=True, pretty_exceptions_enable=False
@@ -45,4 +46,14 @@ sync_app.command("dataverse")(sync.dataverse)
 
 app.command("export")(export.export)
 
-__all__ = ["app"]
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """The console script: `app`, where a setting that does not validate is a one-line error
+    naming it (exit 1), not a traceback."""
+    try:
+        app()
+    except SettingsError as exc:
+        typer.secho(f"error: {exc}", err=True, fg="red")
+        raise SystemExit(1) from None

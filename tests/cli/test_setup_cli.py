@@ -305,6 +305,30 @@ def test_malformed_api_keys_stop_serve_with_a_message(keys: str, words: str) -> 
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("env", "words"),
+    [
+        (
+            {"GRAPHSVC_QUERY_TIMEOUT": "abc"},
+            "GRAPHSVC_QUERY_TIMEOUT: Input should be a valid number",
+        ),
+        ({"GRAPHSVC_REQUEST_DEADLINE": "0"}, "GRAPHSVC_REQUEST_DEADLINE: Input should be greater"),
+        (
+            {"GRAPHSVC_NEO4J_BOLT_PORT": "seven"},
+            "GRAPHSVC_NEO4J_BOLT_PORT: Input should be a valid",
+        ),
+    ],
+)
+@pytest.mark.parametrize("command", [["serve", "--port", "1"], ["neo4j", "status"]])
+def test_a_setting_that_does_not_validate_is_named_not_a_traceback(
+    env: dict[str, str], words: str, command: list[str]
+) -> None:
+    result = cli(env, *command, timeout=60)
+    assert result.returncode == 1
+    assert f"error: invalid setting: {words}" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_docker_compose_has_no_default_password_and_a_restricted_origin() -> None:
     text = (REPO_ROOT / "docker-compose.yml").read_text()
     assert "graphsvc-local" not in text
