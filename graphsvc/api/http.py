@@ -6,6 +6,8 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+Header = tuple[bytes, bytes]
+
 # The body types graphsvc reads. Anything else (text/plain, forms, no type at all) is refused
 # with 415 before a route runs: those are the types a web page may POST cross-site without a
 # CORS preflight, so an open (keyless, loopback) API could otherwise be written to by any page
@@ -34,14 +36,22 @@ async def _unsupported(send: Send, media: str) -> None:
         f"Content-Type {shown} is not accepted; send application/json "
         "(or application/x-ndjson to /batch)"
     )
-    body = json.dumps({"detail": detail, "field": "Content-Type"}).encode()
+    await _error(send, 415, detail, "Content-Type")
+
+
+async def _error(
+    send: Send, status: int, detail: str, field: str | None, headers: tuple[Header, ...] = ()
+) -> None:
+    """An error answered before (or instead of) a route, in the shape every error has."""
+    body = json.dumps({"detail": detail, "field": field}).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 415,
+            "status": status,
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
+                *headers,
             ],
         }
     )
@@ -110,16 +120,4 @@ async def _late(send: Send, seconds: float) -> None:
         f"Neo4j did not answer within {seconds:g} s (GRAPHSVC_REQUEST_DEADLINE); a write may or "
         "may not have been applied: read before writing again"
     )
-    body = json.dumps({"detail": detail, "field": None}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 503,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"retry-after", b"5"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    await _error(send, 503, detail, None, ((b"retry-after", b"5"),))
