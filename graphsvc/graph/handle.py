@@ -109,11 +109,13 @@ class Graph:
         silent = 2 * (self.timeout or 10.0) + SILENT_GRACE
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             last = attempt == WRITE_ATTEMPTS or time.monotonic() > give_up
+            deadline = asyncio.timeout(silent)
             try:
-                async with self.driver.session(database=self.database) as session:
-                    async with asyncio.timeout(silent):
-                        return await session.execute_write(unit_of_work(timeout=self.timeout)(work))
+                async with self.driver.session(database=self.database) as session, deadline:
+                    return await session.execute_write(unit_of_work(timeout=self.timeout)(work))
             except TimeoutError:
+                if not deadline.expired():
+                    raise  # a socket's, not this bound's
                 # Neo4j stops the transaction at its limit (and the driver retries deadlocks for
                 # 8 s), so no answer long after means a frozen Neo4j or a silent network, which
                 # graphsvc's Neo4j no longer has the driver time out (neo4j_local.py write_conf):
