@@ -111,6 +111,11 @@ class Repository:
             current = await (await tx.run(cypher.load("record_get"), id=record_id)).single()
             if current is not None and current["record"]["type"] != body.type:
                 await lock_for_type_change(tx, record_id, body.type)
+            elif current is not None and await lock_record(tx, record_id) not in (None, body.type):
+                # Retyped while we waited for its lock: a type change after all. Its roles are
+                # locked after the record, against the order (a deadlock is retried); without
+                # this the PUT overwrote the new type unchecked (found by test_chaos.py).
+                await lock_for_type_change(tx, record_id, body.type)
             result = await tx.run(
                 cypher.load("record_put"),
                 id=record_id,

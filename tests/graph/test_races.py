@@ -590,3 +590,39 @@ def test_record_type_and_role_types_changes_keep_every_connection_valid(
         return problems + unclear(answers) + misapplied(driver) + whole(driver)
 
     judge("7-record-types", trial)
+
+
+def test_a_put_that_waited_while_its_record_was_retyped_checks_the_new_type(
+    client: TestClient, driver: Driver
+) -> None:
+    """PUT /records/r with r's current type read r as a contact, so it was no type change; but
+    another writer was retyping r to account (and restricting a role of r's connection to
+    accounts) and held its lock. Once that committed, the PUT overwrote account with contact
+    unchecked: a connection whose role takes accounts led to a contact (test_chaos.py, 1 of
+    160 rounds). Held here by a transaction of the test's own; the PUT must see the change."""
+    records(client, "a", "r")
+    role(client, id="colleague", name="Colleague")
+    made = client.post(
+        "/connections",
+        json={"id": "k", "record1_id": "a", "record2_id": "r", "record2_role_id": "colleague"},
+    )
+    assert made.status_code == 201, made.text
+    with driver.session() as session:
+        tx = session.begin_transaction()
+        tx.run(
+            "MATCH (n:Record {id: 'r'}) SET n.type = 'account', n:Account REMOVE n:Contact"
+        ).consume()
+        tx.run("MATCH (c:ConnectionRole {id: 'colleague'}) SET c.record_types = ['account']")
+        answers: list[int] = []
+        put = threading.Thread(
+            target=lambda: answers.append(
+                client.put("/records/r", json={"type": "contact", "name": "r"}).status_code
+            )
+        )
+        put.start()
+        put.join(1.5)  # the PUT read r as a contact and now waits for r's lock
+        assert put.is_alive()
+        tx.commit()
+    put.join(30)
+    assert answers == [409]
+    assert misapplied(driver) == []
