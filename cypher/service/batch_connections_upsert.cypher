@@ -34,12 +34,11 @@ CALL (row, side, now) {
   OPTIONAL MATCH (holder:ConnectionKey {active_key: row.active_key})
   USING INDEX holder:ConnectionKey(active_key)
   // an existing connection's key is locked before its edges are read (as a PATCH does), so a
-  // DELETE racing the update is wholly before (the row creates it again) or after
-  CALL (found) {
-    WITH found WHERE found IS NOT NULL
-    SET found._lock = true
-    REMOVE found._lock
-  }
+  // DELETE racing the update is wholly before (the row creates it again) or after. Not in a
+  // subquery: there the SET left this scope's cached found.id as read before the lock, and a key
+  // deleted while we waited looked alive (tests/graph/test_races.py). SET on null does nothing.
+  SET found._lock = true
+  REMOVE found._lock
   WITH row, side, now, a, b, CASE WHEN found.id IS NULL THEN null ELSE found END AS k,
        CASE WHEN holder.id <> row.id THEN holder.id END AS holder_id
   CALL (row, a, b, k) {

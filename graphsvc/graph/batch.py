@@ -168,11 +168,12 @@ class BatchWriter:
     """The batch write path (the API's /batch routes and the loader), on the async driver.
 
     Locks: a connection batch first locks every role its rows use (id order), and re-resolves
-    its rows if a role changed since they were prepared; then it reads and writes. Records are
-    not locked one by one (2 x rows writes): the rules that read a record's type hold the role
-    lock that a type change also takes, and a record deleted under the batch makes Neo4j reject
-    the batch (or the plain create does not find it, and the row's upsert reports it missing),
-    whose rows are then retried."""
+    its rows if a role changed since they were prepared; then it reads and writes. A connection
+    batch does not lock its records (2 x rows writes): the rules that read a record's type hold
+    the role lock that a type change also takes, and a record deleted under the batch makes Neo4j
+    reject the batch (or the plain create does not find it, and the row's upsert reports it
+    missing), whose rows are then retried. A record upsert row locks its record before it decides
+    whether the type changes (batch_records_upsert.cypher)."""
 
     def __init__(self, graph: Graph) -> None:
         self.graph = graph

@@ -20,6 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 from neo4j import Driver
 
+from graphsvc import cypher
 from tests.helpers import query
 
 pytestmark = pytest.mark.slow
@@ -626,3 +627,107 @@ def test_a_put_that_waited_while_its_record_was_retyped_checks_the_new_type(
     put.join(30)
     assert answers == [409]
     assert misapplied(driver) == []
+
+
+def test_a_batch_row_that_waited_while_its_record_was_retyped_checks_the_new_type(
+    client: TestClient, driver: Driver
+) -> None:
+    """The same race as the PUT's above, through the batch upsert (/batch/records, loads, syncs):
+    it chose its type-change branch from an unlocked read of the record's type. (A row that reads
+    its record unchanged is skipped: it then happened before the retype, which is no race.)"""
+    records(client, "a", "r")
+    role(client, id="colleague", name="Colleague")
+    made = client.post(
+        "/connections",
+        json={"id": "k", "record1_id": "a", "record2_id": "r", "record2_role_id": "colleague"},
+    )
+    assert made.status_code == 201, made.text
+    with driver.session() as session:
+        tx = session.begin_transaction()
+        tx.run(
+            "MATCH (n:Record {id: 'r'}) SET n.type = 'account', n:Account REMOVE n:Contact"
+        ).consume()
+        tx.run("MATCH (c:ConnectionRole {id: 'colleague'}) SET c.record_types = ['account']")
+        answers: list[httpx.Response] = []
+        batch = threading.Thread(
+            target=lambda: answers.append(
+                client.post("/batch/records", json=[{"id": "r", "type": "contact", "name": "R"}])
+            )
+        )
+        batch.start()
+        batch.join(1.5)  # the row read r as a contact and now waits for r's lock
+        assert batch.is_alive()
+        tx.commit()
+    batch.join(30)
+    [answer] = answers
+    assert answer.status_code == 200, answer.text
+    result = answer.json()
+    assert (result["updated"], result["unchanged"]) == (0, 0)
+    [failure] = result["failed"]
+    assert failure["id"] == "r" and "cannot become a contact" in failure["error"], failure
+    assert misapplied(driver) == []
+
+
+def test_a_batch_connection_row_that_waited_while_its_connection_was_deleted_creates_it_again(
+    client: TestClient, driver: Driver
+) -> None:
+    """The connection upsert locks the connection's key, then asked whether the key was deleted
+    while it waited; but Neo4j answered from the id it read before the lock, so the row went on
+    with a deleted key and no edges and reported the connection half-written. Held here by a
+    DELETE of the test's own (the product's statement, in a transaction left open)."""
+    records(client, "a", "b")
+    body = {"id": "k", "record1_id": "a", "record2_id": "b"}
+    made = client.post("/connections", json=body)
+    assert made.status_code == 201, made.text
+    with driver.session() as session:
+        tx = session.begin_transaction()
+        tx.run(cypher.load("connection_delete"), id="k").consume()
+        answers: list[httpx.Response] = []
+        batch = threading.Thread(
+            target=lambda: answers.append(
+                client.post("/batch/connections", json=[body | {"description": "again"}])
+            )
+        )
+        batch.start()
+        batch.join(1.5)  # the row found key k and now waits for its lock
+        assert batch.is_alive()
+        tx.commit()
+    batch.join(30)
+    [answer] = answers
+    assert answer.status_code == 200, answer.text
+    result = answer.json()
+    assert (result["created"], result["failed"]) == (1, []), result
+    edges = query(
+        driver,
+        "MATCH (:ConnectionKey {id: 'k'}) MATCH ()-[e {connection_id: 'k'}]->() "
+        "RETURN e.side AS side, e.description AS description ORDER BY side",
+    )
+    assert edges == [{"side": 1, "description": "again"}, {"side": 2, "description": "again"}]
+
+
+def test_a_batch_row_that_waited_while_its_record_was_deleted_creates_it_again(
+    client: TestClient, driver: Driver
+) -> None:
+    """A row that found its record, then waited for its lock while a DELETE removed it, is wholly
+    after the DELETE: the record is created again, with the row's properties."""
+    records(client, "r")
+    with driver.session() as session:
+        tx = session.begin_transaction()
+        tx.run(cypher.load("record_delete"), id="r").consume()
+        answers: list[httpx.Response] = []
+        batch = threading.Thread(
+            target=lambda: answers.append(
+                client.post("/batch/records", json=[{"id": "r", "type": "contact", "name": "R"}])
+            )
+        )
+        batch.start()
+        batch.join(1.5)  # the row found r and now waits for its lock
+        assert batch.is_alive()
+        tx.commit()
+    batch.join(30)
+    [answer] = answers
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"created": 1, "updated": 0, "unchanged": 0, "failed": []}
+    assert query(
+        driver, "MATCH (n:Record {id: 'r'}) RETURN n.name AS name, labels(n) AS labels"
+    ) == [{"name": "R", "labels": ["Record", "Contact"]}]
