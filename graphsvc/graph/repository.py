@@ -109,6 +109,8 @@ class Repository:
 
         async def work(tx: Tx) -> tuple[dict[str, Any], bool]:
             current = await (await tx.run(cypher.load("record_get"), id=record_id)).single()
+            if current is not None and gone(current["record"]):
+                current = None  # deleted between the read's match and its properties: a create
             if current is not None and current["record"]["type"] != body.type:
                 await lock_for_type_change(tx, record_id, body.type)
             elif current is not None and await lock_record(tx, record_id) not in (None, body.type):
