@@ -150,9 +150,7 @@ class Repository:
                 changes=changes,
                 max_attributes=MAX_ATTRIBUTES,
             )
-            row = await result.single()
-            if row and "id" not in row["record"]:
-                raise DeletedUnderUs  # matched, then deleted by a DELETE that committed first
+            row = await result.single()  # none: missing, or deleted before we held its lock
             return (dict(row["record"]), row["attributes"]) if row else None
 
         found = await self._write(work)

@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 from neo4j import Driver
 
 from graphsvc import cypher
+from graphsvc.models import MAX_ATTRIBUTES
 from tests.helpers import query
 
 pytestmark = pytest.mark.slow
@@ -731,3 +732,38 @@ def test_a_batch_row_that_waited_while_its_record_was_deleted_creates_it_again(
     assert query(
         driver, "MATCH (n:Record {id: 'r'}) RETURN n.name AS name, labels(n) AS labels"
     ) == [{"name": "R", "labels": ["Record", "Contact"]}]
+
+
+def test_a_patch_that_waited_counts_the_attributes_of_the_patch_before_it(
+    client: TestClient, driver: Driver
+) -> None:
+    """PATCH /records/{id} counted the record's attributes before it held its lock: two PATCHes
+    that each stayed under the cap together went over it. Held here by a PATCH of the test's own
+    (the product's statement, in a transaction left open)."""
+    attributes = {f"a{i}": i for i in range(MAX_ATTRIBUTES - 10)}
+    made = client.post(
+        "/records", json={"id": "r", "type": "contact", "name": "r", "attributes": attributes}
+    )
+    assert made.status_code == 201, made.text
+    first = {f"b{i}": i for i in range(6)}
+    with driver.session() as session:
+        tx = session.begin_transaction()
+        tx.run(
+            cypher.load("record_patch"), id="r", changes=first, max_attributes=MAX_ATTRIBUTES
+        ).consume()
+        answers: list[httpx.Response] = []
+        patch = threading.Thread(
+            target=lambda: answers.append(
+                client.patch("/records/r", json={"attributes": {f"c{i}": i for i in range(6)}})
+            )
+        )
+        patch.start()
+        patch.join(1.5)  # the PATCH now waits for r's lock
+        assert patch.is_alive()
+        tx.commit()
+    patch.join(30)
+    [answer] = answers
+    assert answer.status_code == 422, answer.text
+    [row] = query(driver, "MATCH (n:Record {id: 'r'}) RETURN size(keys(n)) - 5 AS attributes")
+    assert row["attributes"] == MAX_ATTRIBUTES - 4
+
