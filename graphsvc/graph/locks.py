@@ -204,12 +204,20 @@ async def check_role_change(tx: Tx, current: dict[str, Any], props: dict[str, An
 
 
 async def set_reciprocal(tx: Tx, role_id: str, reciprocal_id: str | None) -> None:
-    if reciprocal_id and reciprocal_id != role_id:
-        partner = await (await tx.run(cypher.load("role_get"), id=reciprocal_id)).single()
-        if partner is None:
-            raise NotFoundError(
-                f"connection role '{reciprocal_id}' not found", field="reciprocal_role_id"
-            )
+    """Make two roles each other's reciprocal (or clear it). The role, its new partner (404 when
+    gone) and the former partners of both are locked before the statement reads who points to
+    whom: unlocked, two roles claiming one partner at once each released nobody, and the partner
+    pointed back at one of them only (tests/graph/test_races.py)."""
+    ids = {role_id} | ({reciprocal_id} if reciprocal_id else set())
+    locked = await (await tx.run(cypher.load("lock_roles"), ids=sorted(ids))).data()
+    roles = {row["role"]["id"]: row["role"] for row in locked}
+    if reciprocal_id and reciprocal_id not in roles:
+        raise NotFoundError(
+            f"connection role '{reciprocal_id}' not found", field="reciprocal_role_id"
+        )
+    formers = {r.get("reciprocal_role_id") for r in roles.values()} - ids - {None}
+    if formers:  # out of id order, after the two: a deadlock is retried
+        await (await tx.run(cypher.load("lock_roles"), ids=sorted(formers))).consume()
     await (
         await tx.run(cypher.load("role_set_reciprocal"), id=role_id, reciprocal_id=reciprocal_id)
     ).consume()

@@ -767,3 +767,41 @@ def test_a_patch_that_waited_counts_the_attributes_of_the_patch_before_it(
     [row] = query(driver, "MATCH (n:Record {id: 'r'}) RETURN size(keys(n)) - 5 AS attributes")
     assert row["attributes"] == MAX_ATTRIBUTES - 4
 
+
+def asymmetric_reciprocals(driver: Driver) -> list[str]:
+    rows = query(
+        driver,
+        """
+        MATCH (r:ConnectionRole) WHERE r.reciprocal_role_id IS NOT NULL
+        OPTIONAL MATCH (s:ConnectionRole {id: r.reciprocal_role_id})
+        WITH r, s WHERE s IS NULL OR s.reciprocal_role_id IS NULL OR s.reciprocal_role_id <> r.id
+        RETURN r.id + ' -> ' + r.reciprocal_role_id + ', which ' +
+               CASE WHEN s IS NULL THEN 'is gone'
+                    ELSE '-> ' + coalesce(s.reciprocal_role_id, 'nothing') END AS what
+        """,
+    )
+    return [r["what"] for r in rows]
+
+
+def test_reciprocal_roles_stay_each_others_under_concurrent_changes(
+    client: TestClient, driver: Driver
+) -> None:
+    """Two roles are each other's reciprocal or neither is: two roles claiming the same partner
+    at once, a new role claiming it, and a role claiming a partner being deleted."""
+
+    def trial(n: int) -> list[str]:
+        wipe(driver)
+        for rid in ("a", "b", "c", "d", "x"):
+            role(client, id=rid, name=rid.upper())
+        answers = together(
+            lambda: client.patch("/connection-roles/a", json={"reciprocal_role_id": "b"}),
+            lambda: client.patch("/connection-roles/c", json={"reciprocal_role_id": "b"}),
+            lambda: client.post(
+                "/connection-roles", json={"id": "e", "name": "E", "reciprocal_role_id": "b"}
+            ),
+            lambda: client.patch("/connection-roles/d", json={"reciprocal_role_id": "x"}),
+            lambda: client.delete("/connection-roles/x"),
+        )
+        return unclear(answers) + asymmetric_reciprocals(driver)
+
+    judge("reciprocal", trial)
