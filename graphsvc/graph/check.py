@@ -25,7 +25,6 @@ from neo4j.exceptions import ConstraintError
 
 from graphsvc import cypher, rules
 from graphsvc.graph.convert import native
-from graphsvc.graph.reads import gone
 from graphsvc.identifiers import NO_ROLE_TYPE
 
 PAGE = 20_000
@@ -160,6 +159,10 @@ async def _read(tx: AsyncManagedTransaction, /, name: str, **params: Any) -> lis
 
 
 async def _set_active_key(tx: AsyncManagedTransaction, /, connection_id: str) -> None:
+    # The key first, as every writer of a connection locks it: read before it, a PATCH committing
+    # meanwhile (say, to inactive) was left with the active key of its old state.
+    if await (await tx.run(cypher.load("lock_connection_key"), id=connection_id)).single() is None:
+        return
     row = await (await tx.run(cypher.load("connection_get"), id=connection_id)).single()
     if row is None:
         return
@@ -177,9 +180,12 @@ async def _set_active_key(tx: AsyncManagedTransaction, /, connection_id: str) ->
 
 
 async def _rebuild(tx: AsyncManagedTransaction, /, connection_id: str, problem: Problem) -> str:
+    # Locks in the documented order (README "Locking"): the key (when there is one), the roles, the
+    # records; the edges are read under the key's lock: read before it, a PATCH committing
+    # meanwhile was undone by a rebuild from the edges as they were before it.
+    key = await (await tx.run(cypher.load("lock_connection_key"), id=connection_id)).single()
     ends = (problem.source_id, problem.target_id)
     if ends[0] is None:
-        key = await (await tx.run(cypher.load("repair_key_records"), id=connection_id)).single()
         if key is None:
             return "gone"
         ends = (key["record1_id"], key["record2_id"])
@@ -187,6 +193,11 @@ async def _rebuild(tx: AsyncManagedTransaction, /, connection_id: str, problem: 
     rows = await (await tx.run(cypher.load("repair_connection_read"), **params)).data()
     edges = sorted((native(r["edge"]) for r in rows), key=lambda e: e.get("side", 3))
     edge = edges[0] if edges else {}
+    role_ids = [edge.get(k) for k in ("record2_role_id", "record1_role_id")]
+    locked = await (
+        await tx.run(cypher.load("lock_roles"), ids=sorted({r for r in role_ids if r}))
+    ).data()
+    roles = {row["role"]["id"]: row["role"] for row in locked}
     records = await (
         await tx.run(
             cypher.load("connection_lock_records"),
@@ -197,14 +208,13 @@ async def _rebuild(tx: AsyncManagedTransaction, /, connection_id: str, problem: 
         await (await tx.run(cypher.load("repair_connection_clear"), **params)).consume()
         return "removed"
     types = []
-    for role_key in ("record2_role_id", "record1_role_id"):
-        if edge.get(role_key) is None:
+    for role_id in role_ids:
+        if role_id is None:
             types.append(NO_ROLE_TYPE)
-            continue
-        role = await (await tx.run(cypher.load("role_get"), id=edge[role_key])).single()
-        if role is None or gone(role["role"]):
-            return f"unknown role {edge[role_key]}: left as it is"
-        types.append(role["role"]["relationship_type"])
+        elif role_id not in roles:
+            return f"unknown role {role_id}: left as it is"
+        else:
+            types.append(roles[role_id]["relationship_type"])
     await (await tx.run(cypher.load("repair_connection_clear"), **params)).consume()
     props = {
         k: v

@@ -21,8 +21,10 @@ from fastapi.testclient import TestClient
 from neo4j import Driver
 
 from graphsvc import cypher
+from graphsvc.config import Settings
+from graphsvc.graph.check import Report
 from graphsvc.models import MAX_ATTRIBUTES
-from tests.helpers import query
+from tests.helpers import query, run_check
 
 pytestmark = pytest.mark.slow
 
@@ -805,3 +807,63 @@ def test_reciprocal_roles_stay_each_others_under_concurrent_changes(
         return unclear(answers) + asymmetric_reciprocals(driver)
 
     judge("reciprocal", trial)
+
+
+def repair_beside_a_held_patch(driver: Driver, settings: Settings, patch: str) -> Report:
+    """`graphsvc check --repair` run while a PATCH of connection 'ab' is held open: the test's own
+    transaction takes the PATCH's locks (the key, then both records) and writes `patch` (Cypher on
+    the edges `e`), and commits once the repair has had time to reach a lock."""
+    with driver.session() as session:
+        tx = session.begin_transaction()
+        tx.run(cypher.load("lock_connection_key"), id="ab").consume()
+        tx.run(cypher.load("connection_lock_records"), ids=["a", "b"]).consume()
+        tx.run(f"MATCH ()-[e {{connection_id: 'ab'}}]->() {patch}").consume()
+        reports: list[Report] = []
+        repair = threading.Thread(target=lambda: reports.append(run_check(settings, fix=True)))
+        repair.start()
+        repair.join(3)  # the audit reads the graph as it was; the repair then waits for a lock
+        assert repair.is_alive()
+        tx.commit()
+    repair.join(60)
+    [report] = reports
+    return report
+
+
+def test_a_repair_that_waited_for_a_patch_keys_the_connection_as_patched(
+    client: TestClient, driver: Driver, settings: Settings
+) -> None:
+    """--repair set a stale `active_key` from the connection as it read it before any lock: a
+    PATCH to inactive committing meanwhile was left holding the active key of its old state (and
+    an identical active connection would then be refused)."""
+    records(client, "a", "b")
+    made = client.post("/connections", json={"id": "ab", "record1_id": "a", "record2_id": "b"})
+    assert made.status_code == 201, made.text
+    driver.execute_query("MATCH (k:ConnectionKey {id: 'ab'}) SET k.active_key = null")  # stale
+    report = repair_beside_a_held_patch(driver, settings, "SET e.state = 'inactive'")
+    assert report.repaired == ["ab"]
+    assert query(driver, "MATCH (k:ConnectionKey {id: 'ab'}) RETURN k.active_key AS key") == [
+        {"key": None}
+    ]
+    again = client.post("/connections", json={"id": "ab2", "record1_id": "a", "record2_id": "b"})
+    assert again.status_code == 201, again.text
+
+
+def test_a_repair_that_waited_for_a_patch_rebuilds_the_connection_as_patched(
+    client: TestClient, driver: Driver, settings: Settings
+) -> None:
+    """--repair rebuilt a connection from its edges as it read them before any lock: a PATCH
+    committing meanwhile was undone."""
+    records(client, "a", "b")
+    made = client.post(
+        "/connections",
+        json={"id": "ab", "record1_id": "a", "record2_id": "b", "description": "old"},
+    )
+    assert made.status_code == 201, made.text
+    driver.execute_query("MATCH ()-[e {connection_id: 'ab', side: 2}]->() SET e.description = 'x'")
+    report = repair_beside_a_held_patch(driver, settings, "SET e.description = 'patched'")
+    assert report.repaired == ["ab"]
+    assert query(
+        driver,
+        "MATCH ()-[e {connection_id: 'ab'}]->() RETURN e.side AS side, e.description AS d"
+        " ORDER BY side",
+    ) == [{"side": 1, "d": "patched"}, {"side": 2, "d": "patched"}]
