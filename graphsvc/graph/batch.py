@@ -33,7 +33,7 @@ from neo4j.exceptions import ClientError, ConstraintError
 from pydantic import ValidationError
 
 from graphsvc import cypher
-from graphsvc.errors import GraphError
+from graphsvc.errors import ConflictError, GraphError, NotFoundError
 from graphsvc.graph.batch_rows import (
     MAX_BATCH_ROWS,
     Item,
@@ -54,6 +54,7 @@ from graphsvc.graph.repository import Repository
 from graphsvc.graph.roles import RoleIndex
 from graphsvc.graph.rows import to_role
 from graphsvc.models import BatchFailure, BatchResult, RoleCreate, RolePatch
+from graphsvc.models import Role as ConnectionRole
 from graphsvc.rules import Role
 
 __all__ = [
@@ -287,9 +288,7 @@ async def upsert_roles(repo: Repository, items: Iterable[Item]) -> BatchResult:
     Roles are few, so each is its own transaction; reciprocals are set in a second pass, once
     every role of the file exists (a row may name a role that comes later in the file)."""
     result = BatchResult()
-    listed = [r.model_dump() for r in await repo.list_roles()]
-    by_id = {r["id"]: r for r in listed}
-    by_name = {r["name"]: r for r in reversed(listed)}
+    known = await _RolesByKey.read(repo)
     pending: list[tuple[int, str, str | None]] = []
     for index, raw in items:
         try:
@@ -297,25 +296,20 @@ async def upsert_roles(repo: Repository, items: Iterable[Item]) -> BatchResult:
         except ValidationError as exc:
             result.failed.append(failure(index, raw, validation_message(exc)))
             continue
-        current = by_id.get(body.id) if body.id else by_name.get(body.name)
-        fields = body.model_dump(exclude={"id", "reciprocal_role_id"})
         try:
-            if current is None:
-                role = await repo.create_role(body.model_copy(update={"reciprocal_role_id": None}))
-                result.created += 1
-            elif any(current.get(k) != v for k, v in fields.items()):
-                role = await repo.patch_role(current["id"], RolePatch(**fields))
-                result.updated += 1
-            elif current.get("reciprocal_role_id") != body.reciprocal_role_id:
-                role = to_role(current)
-                result.updated += 1
-            else:
-                result.unchanged += 1
-                continue
+            role, outcome = await _upsert_role_again_if_raced(repo, body, known)
         except GraphError as exc:
             result.failed.append(failure(index, raw, exc.detail))
             continue
-        pending.append((index, role.id, body.reciprocal_role_id))
+        if role is None:
+            result.unchanged += 1
+            continue
+        if outcome == "created":
+            result.created += 1
+        else:
+            result.updated += 1
+        if role.reciprocal_role_id != body.reciprocal_role_id:
+            pending.append((index, role.id, body.reciprocal_role_id))
     for index, role_id, reciprocal_id in pending:
         try:
             if (await repo.get_role(role_id)).reciprocal_role_id != reciprocal_id:
@@ -324,3 +318,54 @@ async def upsert_roles(repo: Repository, items: Iterable[Item]) -> BatchResult:
             result.failed.append(BatchFailure(index=index, id=role_id, error=exc.detail))
     result.failed.sort(key=lambda f: f.index)
     return result
+
+
+class _RolesByKey:
+    """The roles as listed once, by id and by name (the first listed of a name)."""
+
+    def __init__(self, listed: list[dict[str, Any]]) -> None:
+        self.by_id = {r["id"]: r for r in listed}
+        self.by_name = {r["name"]: r for r in reversed(listed)}
+
+    @classmethod
+    async def read(cls, repo: Repository) -> "_RolesByKey":
+        return cls([r.model_dump() for r in await repo.list_roles()])
+
+    def refresh(self, fresh: "_RolesByKey") -> None:
+        self.by_id, self.by_name = fresh.by_id, fresh.by_name
+
+    def of(self, body: RoleCreate) -> dict[str, Any] | None:
+        return self.by_id.get(body.id) if body.id else self.by_name.get(body.name)
+
+
+async def _upsert_role_again_if_raced(
+    repo: Repository, body: RoleCreate, known: _RolesByKey
+) -> tuple[ConnectionRole | None, str]:
+    """_upsert_role, decided again on a fresh read each time another writer (a second loader, the
+    API) created or deleted the role since it was read; an error that a fresh read does not
+    explain (a clash with a different role's relationship type) fails the row."""
+    current = known.of(body)
+    for attempt in range(1, 6):
+        try:
+            return await _upsert_role(repo, body, current)
+        except (ConflictError, NotFoundError):
+            known.refresh(await _RolesByKey.read(repo))
+            if (known.of(body) is None) == (current is None) or attempt == 5:
+                raise
+            current = known.of(body)
+    raise AssertionError("unreachable")
+
+
+async def _upsert_role(
+    repo: Repository, body: RoleCreate, current: dict[str, Any] | None
+) -> tuple[ConnectionRole | None, str]:
+    """Create, update or leave one role (its reciprocal is the second pass's); None: unchanged."""
+    fields = body.model_dump(exclude={"id", "reciprocal_role_id"})
+    if current is None:
+        created = await repo.create_role(body.model_copy(update={"reciprocal_role_id": None}))
+        return created, "created"
+    if any(current.get(k) != v for k, v in fields.items()):
+        return await repo.patch_role(current["id"], RolePatch(**fields)), "updated"
+    if current.get("reciprocal_role_id") != body.reciprocal_role_id:
+        return to_role(current), "updated"
+    return None, "unchanged"

@@ -10,6 +10,7 @@ Over ~300 lines on purpose: one test per race class of issue 11, each self-conta
 its release, its own Cypher judging the graph), so a failure reads in one place.
 """
 
+import asyncio
 import os
 import threading
 from collections.abc import Callable
@@ -22,7 +23,11 @@ from neo4j import Driver
 
 from graphsvc import cypher
 from graphsvc.config import Settings
+from graphsvc.graph.batch import upsert_roles
 from graphsvc.graph.check import Report
+from graphsvc.graph.db import create_async_driver
+from graphsvc.graph.handle import Graph
+from graphsvc.graph.repository import Repository
 from graphsvc.models import MAX_ATTRIBUTES
 from tests.helpers import query, run_check
 
@@ -867,3 +872,38 @@ def test_a_repair_that_waited_for_a_patch_rebuilds_the_connection_as_patched(
         "MATCH ()-[e {connection_id: 'ab'}]->() RETURN e.side AS side, e.description AS d"
         " ORDER BY side",
     ) == [{"side": 1, "d": "patched"}, {"side": 2, "d": "patched"}]
+
+
+def test_role_upserts_racing_creates_and_deletes_of_the_role_still_upsert_it(
+    client: TestClient, driver: Driver, settings: Settings
+) -> None:
+    """A role upsert (`graphsvc load roles`, sync, the import's roles) decided create or update
+    from the roles as it read them first: a role another writer created meanwhile failed the row
+    ('already exists'), and one deleted meanwhile failed it ('not found'). Two loads of the same
+    row race a POST (even trials, no such role yet) or a DELETE (odd trials) of the role."""
+    row = {"id": "referral", "name": "Referral", "description": "from the file"}
+
+    def load() -> httpx.Response:
+        async def go() -> list[str]:
+            async with create_async_driver(settings) as d:
+                result = await upsert_roles(
+                    Repository(Graph(d, settings.neo4j_database)), [(1, row)]
+                )
+            return [f.error for f in result.failed]
+
+        if failed := asyncio.run(go()):
+            raise AssertionError(f"the load failed its row: {failed}")
+        return client.get("/connection-roles/referral")
+
+    def trial(n: int) -> list[str]:
+        wipe(driver)
+        if n % 2:
+            role(client, id="referral", name="Referral")
+            other = lambda: client.delete("/connection-roles/referral")  # noqa: E731
+        else:
+            other = lambda: client.post("/connection-roles", json={**row, "description": "api"})  # noqa: E731
+        answers = together(load, load, other)
+        roles = query(driver, "MATCH (r:ConnectionRole) RETURN r.id AS id")
+        return unclear(answers) + ([] if n % 2 or roles == [{"id": "referral"}] else [str(roles)])
+
+    judge("role upsert", trial)
