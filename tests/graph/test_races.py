@@ -14,12 +14,12 @@ import asyncio
 import os
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx2 as httpx  # what starlette's TestClient answers with (not httpx)
 import pytest
 from fastapi.testclient import TestClient
-from neo4j import Driver
+from neo4j import Driver, Transaction
 
 from graphsvc import cypher
 from graphsvc.config import Settings
@@ -36,6 +36,7 @@ pytestmark = pytest.mark.slow
 TRIALS = int(os.environ.get("RACE_TRIALS", "25"))
 CLEAR = {200, 201, 204, 404, 409, 422, 503}
 Request = Callable[[], httpx.Response]
+T = TypeVar("T")
 
 
 def wipe(driver: Driver) -> None:
@@ -601,6 +602,42 @@ def test_record_type_and_role_types_changes_keep_every_connection_valid(
     judge("7-record-types", trial)
 
 
+def while_held(driver: Driver, hold: Callable[[Transaction], Any], request: Callable[[], T]) -> T:
+    """`request`, run while a transaction of the test's own holds the locks its writes took
+    (`hold`): the request must still be waiting for them after a few seconds; the transaction
+    then commits and the request's answer comes back."""
+    answers: list[T] = []
+    with driver.session() as session:
+        tx = session.begin_transaction()
+        hold(tx)
+        waiting = threading.Thread(target=lambda: answers.append(request()))
+        waiting.start()
+        waiting.join(3)
+        assert waiting.is_alive(), "it did not wait for the held locks"
+        tx.commit()
+    waiting.join(60)
+    [answer] = answers
+    return answer
+
+
+def connected_as_colleague(client: TestClient) -> None:
+    """Records a and r, connected (k) with r as a's colleague."""
+    records(client, "a", "r")
+    role(client, id="colleague", name="Colleague")
+    made = client.post(
+        "/connections",
+        json={"id": "k", "record1_id": "a", "record2_id": "r", "record2_role_id": "colleague"},
+    )
+    assert made.status_code == 201, made.text
+
+
+def retype_r_and_narrow_colleague(tx: Transaction) -> None:
+    tx.run(
+        "MATCH (n:Record {id: 'r'}) SET n.type = 'account', n:Account REMOVE n:Contact"
+    ).consume()
+    tx.run("MATCH (c:ConnectionRole {id: 'colleague'}) SET c.record_types = ['account']").consume()
+
+
 def test_a_put_that_waited_while_its_record_was_retyped_checks_the_new_type(
     client: TestClient, driver: Driver
 ) -> None:
@@ -609,31 +646,13 @@ def test_a_put_that_waited_while_its_record_was_retyped_checks_the_new_type(
     accounts) and held its lock. Once that committed, the PUT overwrote account with contact
     unchecked: a connection whose role takes accounts led to a contact (test_chaos.py, 1 of
     160 rounds). Held here by a transaction of the test's own; the PUT must see the change."""
-    records(client, "a", "r")
-    role(client, id="colleague", name="Colleague")
-    made = client.post(
-        "/connections",
-        json={"id": "k", "record1_id": "a", "record2_id": "r", "record2_role_id": "colleague"},
+    connected_as_colleague(client)
+    answer = while_held(  # the PUT reads r as a contact, then waits for r's lock
+        driver,
+        retype_r_and_narrow_colleague,
+        lambda: client.put("/records/r", json={"type": "contact", "name": "r"}),
     )
-    assert made.status_code == 201, made.text
-    with driver.session() as session:
-        tx = session.begin_transaction()
-        tx.run(
-            "MATCH (n:Record {id: 'r'}) SET n.type = 'account', n:Account REMOVE n:Contact"
-        ).consume()
-        tx.run("MATCH (c:ConnectionRole {id: 'colleague'}) SET c.record_types = ['account']")
-        answers: list[int] = []
-        put = threading.Thread(
-            target=lambda: answers.append(
-                client.put("/records/r", json={"type": "contact", "name": "r"}).status_code
-            )
-        )
-        put.start()
-        put.join(1.5)  # the PUT read r as a contact and now waits for r's lock
-        assert put.is_alive()
-        tx.commit()
-    put.join(30)
-    assert answers == [409]
+    assert answer.status_code == 409, answer.text
     assert misapplied(driver) == []
 
 
@@ -643,31 +662,12 @@ def test_a_batch_row_that_waited_while_its_record_was_retyped_checks_the_new_typ
     """The same race as the PUT's above, through the batch upsert (/batch/records, loads, syncs):
     it chose its type-change branch from an unlocked read of the record's type. (A row that reads
     its record unchanged is skipped: it then happened before the retype, which is no race.)"""
-    records(client, "a", "r")
-    role(client, id="colleague", name="Colleague")
-    made = client.post(
-        "/connections",
-        json={"id": "k", "record1_id": "a", "record2_id": "r", "record2_role_id": "colleague"},
+    connected_as_colleague(client)
+    answer = while_held(  # the row reads r as a contact, then waits for r's lock
+        driver,
+        retype_r_and_narrow_colleague,
+        lambda: client.post("/batch/records", json=[{"id": "r", "type": "contact", "name": "R"}]),
     )
-    assert made.status_code == 201, made.text
-    with driver.session() as session:
-        tx = session.begin_transaction()
-        tx.run(
-            "MATCH (n:Record {id: 'r'}) SET n.type = 'account', n:Account REMOVE n:Contact"
-        ).consume()
-        tx.run("MATCH (c:ConnectionRole {id: 'colleague'}) SET c.record_types = ['account']")
-        answers: list[httpx.Response] = []
-        batch = threading.Thread(
-            target=lambda: answers.append(
-                client.post("/batch/records", json=[{"id": "r", "type": "contact", "name": "R"}])
-            )
-        )
-        batch.start()
-        batch.join(1.5)  # the row read r as a contact and now waits for r's lock
-        assert batch.is_alive()
-        tx.commit()
-    batch.join(30)
-    [answer] = answers
     assert answer.status_code == 200, answer.text
     result = answer.json()
     assert (result["updated"], result["unchanged"]) == (0, 0)
@@ -687,21 +687,11 @@ def test_a_batch_connection_row_that_waited_while_its_connection_was_deleted_cre
     body = {"id": "k", "record1_id": "a", "record2_id": "b"}
     made = client.post("/connections", json=body)
     assert made.status_code == 201, made.text
-    with driver.session() as session:
-        tx = session.begin_transaction()
-        tx.run(cypher.load("connection_delete"), id="k").consume()
-        answers: list[httpx.Response] = []
-        batch = threading.Thread(
-            target=lambda: answers.append(
-                client.post("/batch/connections", json=[body | {"description": "again"}])
-            )
-        )
-        batch.start()
-        batch.join(1.5)  # the row found key k and now waits for its lock
-        assert batch.is_alive()
-        tx.commit()
-    batch.join(30)
-    [answer] = answers
+    answer = while_held(  # the row finds key k, then waits for its lock
+        driver,
+        lambda tx: tx.run(cypher.load("connection_delete"), id="k").consume(),
+        lambda: client.post("/batch/connections", json=[body | {"description": "again"}]),
+    )
     assert answer.status_code == 200, answer.text
     result = answer.json()
     assert (result["created"], result["failed"]) == (1, []), result
@@ -719,21 +709,11 @@ def test_a_batch_row_that_waited_while_its_record_was_deleted_creates_it_again(
     """A row that found its record, then waited for its lock while a DELETE removed it, is wholly
     after the DELETE: the record is created again, with the row's properties."""
     records(client, "r")
-    with driver.session() as session:
-        tx = session.begin_transaction()
-        tx.run(cypher.load("record_delete"), id="r").consume()
-        answers: list[httpx.Response] = []
-        batch = threading.Thread(
-            target=lambda: answers.append(
-                client.post("/batch/records", json=[{"id": "r", "type": "contact", "name": "R"}])
-            )
-        )
-        batch.start()
-        batch.join(1.5)  # the row found r and now waits for its lock
-        assert batch.is_alive()
-        tx.commit()
-    batch.join(30)
-    [answer] = answers
+    answer = while_held(  # the row finds r, then waits for its lock
+        driver,
+        lambda tx: tx.run(cypher.load("record_delete"), id="r").consume(),
+        lambda: client.post("/batch/records", json=[{"id": "r", "type": "contact", "name": "R"}]),
+    )
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"created": 1, "updated": 0, "unchanged": 0, "failed": []}
     assert query(
@@ -753,23 +733,13 @@ def test_a_patch_that_waited_counts_the_attributes_of_the_patch_before_it(
     )
     assert made.status_code == 201, made.text
     first = {f"b{i}": i for i in range(6)}
-    with driver.session() as session:
-        tx = session.begin_transaction()
-        tx.run(
+    answer = while_held(  # the PATCH waits for r's lock
+        driver,
+        lambda tx: tx.run(
             cypher.load("record_patch"), id="r", changes=first, max_attributes=MAX_ATTRIBUTES
-        ).consume()
-        answers: list[httpx.Response] = []
-        patch = threading.Thread(
-            target=lambda: answers.append(
-                client.patch("/records/r", json={"attributes": {f"c{i}": i for i in range(6)}})
-            )
-        )
-        patch.start()
-        patch.join(1.5)  # the PATCH now waits for r's lock
-        assert patch.is_alive()
-        tx.commit()
-    patch.join(30)
-    [answer] = answers
+        ).consume(),
+        lambda: client.patch("/records/r", json={"attributes": {f"c{i}": i for i in range(6)}}),
+    )
     assert answer.status_code == 422, answer.text
     [row] = query(driver, "MATCH (n:Record {id: 'r'}) RETURN size(keys(n)) - 5 AS attributes")
     assert row["attributes"] == MAX_ATTRIBUTES - 4
@@ -817,21 +787,14 @@ def test_reciprocal_roles_stay_each_others_under_concurrent_changes(
 def repair_beside_a_held_patch(driver: Driver, settings: Settings, patch: str) -> Report:
     """`graphsvc check --repair` run while a PATCH of connection 'ab' is held open: the test's own
     transaction takes the PATCH's locks (the key, then both records) and writes `patch` (Cypher on
-    the edges `e`), and commits once the repair has had time to reach a lock."""
-    with driver.session() as session:
-        tx = session.begin_transaction()
+    the edges `e`); the audit reads the graph as it was, the repair then waits for a lock."""
+
+    def hold(tx: Transaction) -> None:
         tx.run(cypher.load("lock_connection_key"), id="ab").consume()
         tx.run(cypher.load("connection_lock_records"), ids=["a", "b"]).consume()
         tx.run(f"MATCH ()-[e {{connection_id: 'ab'}}]->() {patch}").consume()
-        reports: list[Report] = []
-        repair = threading.Thread(target=lambda: reports.append(run_check(settings, fix=True)))
-        repair.start()
-        repair.join(3)  # the audit reads the graph as it was; the repair then waits for a lock
-        assert repair.is_alive()
-        tx.commit()
-    repair.join(60)
-    [report] = reports
-    return report
+
+    return while_held(driver, hold, lambda: run_check(settings, fix=True))
 
 
 def test_a_repair_that_waited_for_a_patch_keys_the_connection_as_patched(
