@@ -16,8 +16,9 @@ from graphsvc.config import Settings
 from graphsvc.dataverse.changes import DEFAULT_TABLES
 from graphsvc.dataverse.client import DataverseClient, DataverseError
 from graphsvc.graph.handle import Graph
+from graphsvc.sync.lease import SyncLease
 from graphsvc.sync.run import Sync, TableSummary
-from graphsvc.sync.state import SyncStore
+from graphsvc.sync.state import LeaseError, SyncStore
 
 _INTERVAL = re.compile(r"^(\d+)\s*(s|m|h)?$")
 _TABLE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -72,8 +73,10 @@ async def _runs(
 
     async with Graph.open(settings, timeout=settings.load_timeout) as graph:
         await graph.ensure_schema()
-        async with DataverseClient(settings, url) as client:
-            sync = Sync(graph, client, rejects_dir, progress)
+        # The lease first: a run refused it has not asked the org for anything.
+        lease = SyncLease(SyncStore(graph.driver, graph.database), url.lower())
+        async with lease, DataverseClient(settings, url) as client:
+            sync = Sync(graph, client, lease, rejects_dir, progress)
             while True:
                 started, throttled, waited = time.monotonic(), client.throttled, client.waited
                 summaries = await sync.run(tables)
@@ -102,7 +105,7 @@ def run_sync(
     """Failed rows of the run (with --every it only returns by an error or Ctrl-C)."""
     try:
         return asyncio.run(_runs(settings, url, tables, every, rejects_dir, echo, report))
-    except DataverseError as exc:
+    except (DataverseError, LeaseError) as exc:
         raise SyncStop(str(exc)) from None
     except (ServiceUnavailable, SessionExpired, OSError) as exc:
         raise SyncStop(

@@ -1,5 +1,6 @@
 """One sync run: for each table, follow its change-tracking pages from where the last run
-stopped, apply each page, then save the table's state (see graphsvc.sync.state)."""
+stopped, apply each page, then save the table's state (see graphsvc.sync.state); all under the
+org's lease (graphsvc.sync.lease), which the caller holds."""
 
 import time
 from collections.abc import Callable
@@ -19,7 +20,8 @@ from graphsvc.dataverse.client import DataverseClient, DataverseError
 from graphsvc.graph.handle import Graph
 from graphsvc.loader import RejectsWriter, Row
 from graphsvc.sync.apply import Applied, WritePath, apply_page, retry_role_deletes
-from graphsvc.sync.state import SyncStore, TableState
+from graphsvc.sync.lease import TTL, SyncLease
+from graphsvc.sync.state import TableState
 
 
 @dataclass
@@ -81,21 +83,27 @@ def write_rejects(rejects: RejectsWriter, applied: Applied) -> None:
 
 
 class Sync:
-    """Syncs tables of one org into the graph; `on_page` sees each table's running summary."""
+    """Syncs tables of one org into the graph under its lease; `on_page` sees each table's
+    running summary."""
 
     def __init__(
         self,
         graph: Graph,
         client: DataverseClient,
+        lease: SyncLease,
         rejects_dir: Path,
         on_page: Callable[[TableSummary], None] | None = None,
     ) -> None:
         self.client = client
-        self.org = client.org_url.lower()
-        self.store = SyncStore(graph.driver, graph.database)
+        self.lease = lease
+        self.org = lease.org
+        self.store = lease.store
         self.writes = WritePath(graph)
         self.rejects_dir = rejects_dir
         self.on_page = on_page
+
+    async def _save(self, page: Page, applied: Applied, state: TableState, finished: bool) -> None:
+        await self.store.save(self.org, page, applied, state, finished, (self.lease.holder, TTL))
 
     async def table(self, table: str) -> TableSummary:
         summary = TableSummary(table)
@@ -106,10 +114,11 @@ class Sync:
         try:
             if state.pending_rows:  # rows that failed last time (a record that came later...)
                 page = read_page({"value": state.pending_rows}, table)
+                await self.lease.renew()
                 applied = await apply_page(self.writes, page, {})
                 write_rejects(rejects, applied)
                 state.pending_rows = failed_rows(applied)
-                await self.store.save(self.org, page, applied, state, False)
+                await self._save(page, applied, state, False)
                 summary.add(page, applied)
             while url:
                 doc = await self.client.page(url)
@@ -122,6 +131,7 @@ class Sync:
                         f"{table}: a page without @odata.nextLink or @odata.deltaLink; is "
                         "'Track changes' on for this table?"
                     )
+                await self.lease.renew()
                 applied = await apply_page(
                     self.writes, page, await self.store.known_rows(page.deleted)
                 )
@@ -132,7 +142,7 @@ class Sync:
                     pending_deletes=list(dict.fromkeys(state.pending_deletes + applied.deferred)),
                     pending_rows=still_pending(state.pending_rows, page) + failed_rows(applied),
                 )
-                await self.store.save(self.org, page, applied, state, not page.next_link)
+                await self._save(page, applied, state, not page.next_link)
                 summary.add(page, applied)
                 summary.elapsed = time.monotonic() - started
                 if self.on_page:
@@ -149,10 +159,11 @@ class Sync:
         state = await self.store.get(self.org, ROLES_TABLE)
         if not state.pending_deletes:
             return 0
+        await self.lease.renew()
         deleted, waiting = await retry_role_deletes(self.writes, state.pending_deletes)
         state.pending_deletes = waiting
         applied = Applied(deleted=deleted)
-        await self.store.save(self.org, Page(ROLES_TABLE, "roles"), applied, state, True)
+        await self._save(Page(ROLES_TABLE, "roles"), applied, state, True)
         return deleted
 
     async def run(self, tables: list[str]) -> list[TableSummary]:

@@ -1,4 +1,5 @@
-"""The sync state in Neo4j: a `:SyncState` node per org and table, and `:DataverseRow` nodes.
+"""The sync state in Neo4j: a `:SyncState` node per org and table, `:DataverseRow` nodes, and
+a `:SyncLease` per org (graphsvc/sync/lease.py).
 
 A table's state holds the link the next run starts from: `next_link` while a run is between
 pages, else `delta_link`. It is saved after each page's changes are committed, so a crash
@@ -17,6 +18,17 @@ from neo4j import AsyncDriver, AsyncManagedTransaction
 from graphsvc import cypher
 from graphsvc.dataverse.changes import Page
 from graphsvc.sync.apply import Applied
+
+
+class LeaseError(Exception):
+    """Another run holds the org's lease, or this run lost it; the message says which."""
+
+    @classmethod
+    def lost(cls, org: str) -> "LeaseError":
+        return cls(
+            f"this sync lost its lease on {org}: Neo4j was out of reach until it expired and "
+            "another run took it over; this run stopped before its next page, the other goes on"
+        )
 
 
 def state_key(org: str, table: str) -> str:
@@ -83,10 +95,17 @@ class SyncStore:
         }
 
     async def save(
-        self, org: str | None, page: Page, applied: Applied, state: TableState, finished: bool
+        self,
+        org: str | None,
+        page: Page,
+        applied: Applied,
+        state: TableState,
+        finished: bool,
+        lease: tuple[str, int] | None = None,
     ) -> None:
         """Remember the page's rows and (with an org) save the table's state, in one
-        transaction, after the page's changes are committed."""
+        transaction, after the page's changes are committed. With a lease (holder, ttl), the
+        same transaction renews it, and nothing is saved when it was lost (LeaseError)."""
         params = {
             "key": state_key(org or "", page.table),
             "org": org,
@@ -107,12 +126,49 @@ class SyncStore:
         rows = self._rows(page, applied)
 
         async def work(tx: AsyncManagedTransaction) -> None:
+            if lease is not None:
+                holder, ttl = lease
+                fence = await tx.run(
+                    cypher.load("sync_lease_renew"), org=org, holder=holder, ttl=ttl
+                )
+                if await fence.single() is None:
+                    raise LeaseError.lost(org or "")
             await (await tx.run(cypher.load("sync_rows_save"), rows)).consume()
             if org is not None:
                 await (await tx.run(cypher.load("sync_state_save"), params)).consume()
 
         async with self.driver.session(database=self.database) as session:
             await session.execute_write(work)
+
+    async def take_lease(
+        self, org: str, holder: str, host: str, pid: int, ttl: int, stale: str | None
+    ) -> dict[str, Any]:
+        records, _, _ = await self.driver.execute_query(
+            cypher.load("sync_lease_take"),
+            org=org,
+            holder=holder,
+            host=host,
+            pid=pid,
+            ttl=ttl,
+            stale=stale,
+            database_=self.database,
+        )
+        return records[0].data()
+
+    async def renew_lease(self, org: str, holder: str, ttl: int) -> bool:
+        records, _, _ = await self.driver.execute_query(
+            cypher.load("sync_lease_renew"),
+            org=org,
+            holder=holder,
+            ttl=ttl,
+            database_=self.database,
+        )
+        return bool(records)
+
+    async def release_lease(self, org: str, holder: str) -> None:
+        await self.driver.execute_query(
+            cypher.load("sync_lease_release"), org=org, holder=holder, database_=self.database
+        )
 
     async def statuses(self) -> list[dict[str, Any]]:
         records, _, _ = await self.driver.execute_query(

@@ -316,6 +316,17 @@ def sync(environ: dict[str, str], base: str, cwd: Path) -> subprocess.CompletedP
     )
 
 
+def sync_in_background(environ: dict[str, str], base: str, cwd: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "graphsvc", "sync", "dataverse", "--url", base, "--tables", TABLES],
+        env=environ,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 # -- the tests ------------------------------------------------------------------------------
 @pytest.mark.slow
 def test_each_step_equals_a_full_load_of_the_org(
@@ -378,13 +389,7 @@ def test_kill_9_between_pages_resumes_to_the_same_graph(
     environ = env(settings, base, tls[0])
     [expected] = expected_graphs(driver, environ, tmp_path, base, org.steps[:1])
     org.hold["connections"] = 3  # the third page of connections waits until the process is killed
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "graphsvc", "sync", "dataverse", "--url", base, "--tables", TABLES],
-        env=environ,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    proc = sync_in_background(environ, base, tmp_path)
     try:
         assert org.holding.wait(120), "the sync never asked for the third page"
         [state] = query(
@@ -415,6 +420,42 @@ def test_kill_9_between_pages_resumes_to_the_same_graph(
         "MATCH (s:SyncState {table: 'connections'}) RETURN s.created AS created, s.pages AS pages",
     )
     assert counts == {"created": 12, "pages": 5}
+
+
+@pytest.mark.slow
+def test_a_second_sync_of_the_org_is_refused_while_the_first_runs(
+    org_server: OrgServer,
+    tls: tuple[Path, Path, Path],
+    settings: Settings,
+    driver: Driver,
+    tmp_path: Path,
+) -> None:
+    org, base = org_server.org, org_server.base
+    environ = env(settings, base, tls[0])
+    [expected] = expected_graphs(driver, environ, tmp_path, base, org.steps[:1])
+    org.hold["connections"] = 3  # the first run waits for its third page of connections
+    first = sync_in_background(environ, base, tmp_path)
+    try:
+        assert org.holding.wait(120), "the first sync never asked for the third page"
+        asked = len(org.log)
+        second = sync(environ, base, tmp_path)
+        assert second.returncode == 1 and "Traceback" not in second.stderr
+        assert f"another sync of {base.lower()} is running" in second.stderr, second.stderr
+        assert f"pid {first.pid}" in second.stderr
+        assert len(org.log) == asked  # refused before it asked the org for anything
+        org.release.set()
+        out, err = first.communicate(timeout=120)
+        assert first.returncode == 0, out + err
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.communicate()
+        org.release.set()
+    assert_same_graph(driver, expected)
+    org.hold.clear()
+    again = sync(environ, base, tmp_path)  # the first gave the lease back
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert_same_graph(driver, expected)
 
 
 def test_cannot_go_on_exits_1_with_a_message(
