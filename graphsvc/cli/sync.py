@@ -29,6 +29,9 @@ def dataverse(
             rows = command.statuses(settings)
             if not rows:
                 typer.echo("no table synced yet")
+            for org in dict.fromkeys(r["org"] for r in rows if r["running"]):
+                running = next(r["running"] for r in rows if r["org"] == org)
+                typer.echo(f"{org}: a run is syncing it now ({running})")
             for r in rows:
                 typer.echo(
                     f"{r['org']} {r['table']}: last sync {r['synced_at'] or 'never finished'}"

@@ -443,6 +443,9 @@ def test_a_second_sync_of_the_org_is_refused_while_the_first_runs(
         assert f"another sync of {base.lower()} is running" in second.stderr, second.stderr
         assert f"pid {first.pid}" in second.stderr
         assert len(org.log) == asked  # refused before it asked the org for anything
+        status = graphsvc(environ, "sync", "dataverse", "--status", cwd=tmp_path)
+        assert f"{base.lower()}: a run is syncing it now (host " in status.stdout, status.stdout
+        assert f"pid {first.pid}, since 20" in status.stdout
         org.release.set()
         out, err = first.communicate(timeout=120)
         assert first.returncode == 0, out + err
@@ -455,6 +458,8 @@ def test_a_second_sync_of_the_org_is_refused_while_the_first_runs(
     org.hold.clear()
     again = sync(environ, base, tmp_path)  # the first gave the lease back
     assert again.returncode == 0, again.stdout + again.stderr
+    status = graphsvc(environ, "sync", "dataverse", "--status", cwd=tmp_path)
+    assert status.returncode == 0 and "a run is syncing" not in status.stdout, status.stdout
     assert_same_graph(driver, expected)
 
 
